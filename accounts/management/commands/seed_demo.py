@@ -1,0 +1,161 @@
+"""``python manage.py seed_demo``: the demo data of DESIGN.md section 6. Safe to run again."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Application, Membership, MitelAccount, User
+
+DEMO_PASSWORD = "Mitel-demo-2026!"
+
+ACCOUNTS = [
+    # number, name, partner label, authentication, extra fields
+    ("100001", "Acme Dental", "ACME-DENTAL", "mitel", {"password_max_age_days": 90}),
+    ("100002", "Globex Partners", "GLOBEX", "mitel", {}),
+    ("100003", "Contoso Ltd", None, "azure_ad", {"allow_password_sign_in": True}),
+    ("100004", "Initech", None, "okta", {"okta_beta": True}),
+]
+
+# username, first name, last name, account numbers, roles in them, has a password
+USERS = [
+    ("alice@acme.example", "Alice", "Archer", ["100001"], [], True),
+    ("bob@multi.example", "Bob", "Baker", ["100001", "100002"], [], True),
+    ("carol@acme.example", "Carol", "Chen", ["100001"], [], True),
+    ("dave@acme.example", "Dave", "Diaz", ["100001"], [], True),
+    ("erin@contoso.example", "Erin", "Evans", ["100003"], [], True),
+    ("frank@initech.example", "Frank", "Fischer", ["100004"], [], False),
+    ("grace@acme.example", "Grace", "Garcia", ["100001"], ["is_decision_maker"], True),
+    ("mallory@acme.example", "Mallory", "Moore", ["100001"], [], True),
+    ("trent@acme.example", "Trent", "Turner", ["100001"], [], True),
+    ("support@mitel.example", "Sam", "Support", [], [], True),
+    ("admin@mitel.example", "Ada", "Admin", [], [], True),
+]
+
+APPLICATIONS = [
+    ("connect-portal", "Mitel Connect Portal", "http://127.0.0.1:8000/admin/",
+     "http://127.0.0.1:8000/\nhttp://localhost:8000/", "before"),
+    ("miteam-meetings", "MiTeam Meetings", "https://meetings.mitel.example/",
+     "https://meetings.mitel.example/", "before"),
+    ("connect-client", "Mitel Connect client", "https://connect.mitel.example/",
+     "https://connect.mitel.example/", "after"),
+]
+
+SUPPORT_GROUP = "Support staff"
+
+
+class Command(BaseCommand):
+    help = "Creates the demo accounts, users and applications (DESIGN.md section 6). Idempotent."
+
+    def handle(self, *args, **options) -> None:
+        now = timezone.now()
+        with transaction.atomic():
+            accounts = self._accounts()
+            users = self._users(accounts)
+            self._applications()
+            self._sso_connections(accounts)
+            self._time_states(users, accounts, now)
+            secret = self._totp(users["trent@acme.example"])
+        self._report(secret)
+
+    def _accounts(self) -> dict[str, MitelAccount]:
+        accounts = {}
+        for number, name, label, authentication, extra in ACCOUNTS:
+            accounts[number], _ = MitelAccount.objects.get_or_create(
+                account_number=number,
+                defaults={"name": name, "partner_label": label, "authentication": authentication,
+                          **extra},
+            )
+        return accounts
+
+    def _users(self, accounts: dict[str, MitelAccount]) -> dict[str, User]:
+        users = {}
+        for username, first, last, numbers, roles, has_password in USERS:
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                user = User.objects.create_user(
+                    username,
+                    DEMO_PASSWORD if has_password else None,
+                    email=username,
+                    first_name=first,
+                    last_name=last,
+                    is_staff=username in {"support@mitel.example", "admin@mitel.example"},
+                    is_superuser=username == "admin@mitel.example",
+                )
+            users[username] = user
+            for number in numbers:
+                Membership.objects.get_or_create(
+                    user=user, account=accounts[number], defaults={role: True for role in roles}
+                )
+        support_group, _ = Group.objects.get_or_create(name=SUPPORT_GROUP)
+        users["support@mitel.example"].groups.add(support_group)
+        return users
+
+    def _applications(self) -> None:
+        for slug, name, home, redirects, picker in APPLICATIONS:
+            Application.objects.get_or_create(
+                slug=slug,
+                defaults={"name": name, "home_url": home, "redirect_urls": redirects,
+                          "account_picker": picker},
+            )
+
+    def _sso_connections(self, accounts: dict[str, MitelAccount]) -> None:
+        from sso.models import SsoConnection
+
+        SsoConnection.objects.get_or_create(
+            account=accounts["100003"],
+            defaults={"tenant_id": "00000000-0000-0000-0000-000000000003",
+                      "client_id": "contoso-demo-client", "client_secret": "contoso-demo-secret"},
+        )
+        SsoConnection.objects.get_or_create(
+            account=accounts["100004"],
+            defaults={"issuer_url": "https://initech.okta.example/oauth2/default",
+                      "client_id": "initech-demo-client", "client_secret": "initech-demo-secret"},
+        )
+
+    def _time_states(self, users: dict[str, User], accounts: dict[str, MitelAccount], now) -> None:
+        """Demo states that time wears off are put back on every run: expiry and the lockout."""
+        max_age = accounts["100001"].password_max_age_days
+        if max_age:
+            User.objects.filter(username="carol@acme.example").update(
+                password_changed_at=now - timedelta(days=max_age + 10)
+            )
+            User.objects.filter(username="dave@acme.example").update(
+                password_changed_at=now - timedelta(days=max_age - 3, hours=-1)
+            )
+        from axes.models import AccessAttempt
+
+        limit = settings.AXES_FAILURE_LIMIT
+        attempt = AccessAttempt.objects.filter(username="mallory@acme.example").first()
+        if attempt is None:
+            AccessAttempt.objects.create(
+                username="mallory@acme.example", ip_address="203.0.113.66",
+                user_agent="demo attacker", http_accept="*/*", path_info="/signin/",
+                get_data="", post_data="", failures_since_start=limit,
+            )
+        else:
+            AccessAttempt.objects.filter(pk=attempt.pk).update(
+                attempt_time=now, failures_since_start=max(limit, attempt.failures_since_start)
+            )
+
+    def _totp(self, user: User) -> str:
+        from base64 import b32encode
+        from binascii import unhexlify
+
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+        return b32encode(unhexlify(device.key)).decode()
+
+    def _report(self, secret: str) -> None:
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self.stdout.write(f"Password of every demo user with a password: {DEMO_PASSWORD}")
+        for username, _first, _last, numbers, _roles, has_password in USERS:
+            notes = ", ".join(numbers) or "no account"
+            self.stdout.write(f"  {username:<24} {notes}{' (SSO only)' if not has_password else ''}")
+        self.stdout.write(f"TOTP secret of trent@acme.example (base32): {secret}")

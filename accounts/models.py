@@ -1,0 +1,378 @@
+"""The domain: users, Mitel accounts, memberships with Authorized Contact roles, applications, audit."""
+
+from urllib.parse import urlsplit
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower, Trim
+from django.utils import timezone
+
+from .usernames import canonical_username
+
+
+class UsernameField(models.CharField):
+    """A CharField that stores and looks up only the canonical form of a username.
+
+    Canonicalising in ``get_prep_value`` covers every way a value reaches the database: ``save()``,
+    ``bulk_create``, ``update()``, ``bulk_update`` and lookups (``get(username="Alice@ACME ")``
+    finds alice). The unique index then makes case and Unicode variants collide in the database on
+    SQLite and PostgreSQL alike; a check constraint refuses raw SQL that skips the canonical form.
+    """
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        return None if value is None else canonical_username(value)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return None if value is None else canonical_username(value)
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, username: str, password: str | None, **extra_fields) -> "User":
+        if not canonical_username(username):
+            raise ValueError("A username is required.")
+        user = self.model(username=canonical_username(username), **extra_fields)
+        if extra_fields.get("email"):
+            user.email = self.normalize_email(extra_fields["email"])
+        user.set_password(password)  # None gives an unusable password (SSO-only people)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, username: str, password: str | None = None, **extra_fields) -> "User":
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(username, password, **extra_fields)
+
+    def create_superuser(self, username: str, password: str | None = None, **extra_fields) -> "User":
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(username, password, **extra_fields)
+
+    def get_by_natural_key(self, username: str) -> "User":
+        return self.get(username=canonical_username(username))
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """One person with one Mitel username (usually the business e-mail)."""
+
+    username = UsernameField(
+        "Mitel username",
+        max_length=254,
+        unique=True,
+        help_text="Usually the business e-mail. Compared without regard to case or spaces.",
+        error_messages={"unique": "A user with that Mitel username already exists."},
+    )
+    first_name = models.CharField("first name", max_length=150, blank=True)
+    last_name = models.CharField("last name", max_length=150, blank=True)
+    email = models.EmailField("e-mail address", blank=True, db_index=True)
+    is_staff = models.BooleanField(
+        "Mitel staff",
+        default=False,
+        help_text="Mitel support and administrators. Authorized Contacts reach the Connect Portal "
+        "through their roles, not through this flag.",
+    )
+    is_active = models.BooleanField("active", default=True)
+    date_joined = models.DateTimeField("date joined", default=timezone.now)
+    password_changed_at = models.DateTimeField("password changed", default=timezone.now)
+    # Bumped on every change by the Connect Portal: two contacts editing at once do not overwrite.
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = UserManager()
+
+    EMAIL_FIELD = "email"
+    USERNAME_FIELD = "username"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = "user"
+        verbose_name_plural = "users"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(username=Lower(Trim("username"))) & ~Q(username=""),
+                name="user_username_canonical",
+                violation_error_message="The username must be trimmed and lower-case.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @classmethod
+    def normalize_username(cls, username: str) -> str:
+        return canonical_username(username)
+
+    def clean(self) -> None:
+        super().clean()
+        self.username = canonical_username(self.username)
+        self.email = type(self).objects.normalize_email(self.email)
+
+    def set_password(self, raw_password: str | None) -> None:
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.username
+
+    def get_short_name(self) -> str:
+        return self.first_name or self.username
+
+
+account_number_validator = RegexValidator(r"^[0-9]{1,12}$", "An account number is 1 to 12 digits.")
+
+
+class MitelAccount(models.Model):
+    """One customer system."""
+
+    class Authentication(models.TextChoices):
+        MITEL = "mitel", "Mitel authentication"
+        AZURE_AD = "azure_ad", "Microsoft Entra ID (Azure AD)"
+        OKTA = "okta", "Okta"
+
+    account_number = models.CharField(
+        max_length=12, unique=True, validators=[account_number_validator]
+    )
+    name = models.CharField(max_length=200)
+    partner_label = models.CharField(
+        max_length=64,
+        null=True,
+        blank=True,
+        help_text="An alias people may type instead of the account number. Unique, any case.",
+    )
+    authentication = models.CharField(
+        max_length=16, choices=Authentication.choices, default=Authentication.MITEL
+    )
+    allow_password_sign_in = models.BooleanField(
+        "allow password sign-in",
+        default=False,
+        help_text="For Single Sign On accounts: offer “Enter your password” beside Single Sign On.",
+    )
+    okta_beta = models.BooleanField(
+        "Okta beta",
+        default=False,
+        help_text="Okta Single Sign On is in beta trials: it works only for accounts with this flag.",
+    )
+    require_mfa = models.BooleanField(
+        "require MFA",
+        default=False,
+        help_text="Password users must use an authenticator app; those without one enrol after "
+        "their password.",
+    )
+    password_max_age_days = models.PositiveIntegerField(
+        "password maximum age (days)",
+        default=0,
+        help_text="0 means passwords never expire, as NIST SP 800-63B advises.",
+    )
+    password_warning_days = models.PositiveIntegerField("password expiry warning (days)", default=14)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "Mitel account"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("partner_label"),
+                name="mitelaccount_partner_label_ci_unique",
+                violation_error_message="Another account already uses that Partner Label.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(partner_label=""), name="mitelaccount_partner_label_not_blank"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.account_number})"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.partner_label is not None:
+            self.partner_label = self.partner_label.strip() or None
+
+    @property
+    def uses_sso(self) -> bool:
+        return self.authentication != self.Authentication.MITEL
+
+    @property
+    def sso_enabled(self) -> bool:
+        """Whether Single Sign On may be offered now (Okta only for accounts in the beta)."""
+        if self.authentication == self.Authentication.OKTA:
+            return self.okta_beta
+        return self.authentication == self.Authentication.AZURE_AD
+
+    @property
+    def password_allowed(self) -> bool:
+        return not self.uses_sso or self.allow_password_sign_in or not self.sso_enabled
+
+
+class Role(models.TextChoices):
+    """Mitel's Authorized Contact roles."""
+
+    DECISION_MAKER = "decision_maker", "Decision Maker"
+    PHONE_MANAGER = "phone_manager", "Phone Manager"
+    BILLING_CONTACT = "billing_contact", "Billing Contact"
+    TECHNICAL_CONTACT = "technical_contact", "Technical Contact"
+    EMERGENCY_CONTACT = "emergency_contact", "Emergency Contact"
+
+
+# Roles that may edit other users of their account, usernames included.
+ADMINISTERING_ROLES = frozenset({Role.DECISION_MAKER, Role.PHONE_MANAGER})
+# Roles a Phone Manager may not grant.
+ACCOUNT_LEVEL_ROLES = frozenset({Role.DECISION_MAKER, Role.BILLING_CONTACT})
+
+
+class MembershipQuerySet(models.QuerySet):
+    def administering(self) -> "MembershipQuerySet":
+        """Memberships whose roles allow managing the account's users and SSO connection."""
+        return self.filter(Q(is_decision_maker=True) | Q(is_phone_manager=True))
+
+
+class Membership(models.Model):
+    """A user in a Mitel account, with the roles the account gives that user."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    account = models.ForeignKey(MitelAccount, on_delete=models.CASCADE, related_name="memberships")
+    is_decision_maker = models.BooleanField("Decision Maker", default=False)
+    is_phone_manager = models.BooleanField("Phone Manager", default=False)
+    is_billing_contact = models.BooleanField("Billing Contact", default=False)
+    is_technical_contact = models.BooleanField("Technical Contact", default=False)
+    is_emergency_contact = models.BooleanField("Emergency Contact", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    ROLE_FIELDS = {
+        Role.DECISION_MAKER: "is_decision_maker",
+        Role.PHONE_MANAGER: "is_phone_manager",
+        Role.BILLING_CONTACT: "is_billing_contact",
+        Role.TECHNICAL_CONTACT: "is_technical_contact",
+        Role.EMERGENCY_CONTACT: "is_emergency_contact",
+    }
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "account"], name="membership_user_account_unique")
+        ]
+        indexes = [models.Index(fields=["account", "user"], name="membership_account_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.account}"
+
+    @property
+    def roles(self) -> list[Role]:
+        return [role for role, field in self.ROLE_FIELDS.items() if getattr(self, field)]
+
+    @property
+    def administers(self) -> bool:
+        return bool(set(self.roles) & ADMINISTERING_ROLES)
+
+
+class Application(models.Model):
+    """A Mitel application that signs people in here."""
+
+    class AccountPicker(models.TextChoices):
+        BEFORE_PASSWORD = "before", "Before the password (Mitel's default)"
+        AFTER_PASSWORD = "after", "After the password (reveals nothing before a password is proven)"
+
+    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=100)
+    home_url = models.URLField("home URL")
+    redirect_urls = models.TextField(
+        "allowed redirect URLs",
+        blank=True,
+        help_text="One URL prefix a line. `next` is honoured only when it starts with one of these "
+        "(scheme, host and path); anything else goes to the home URL.",
+    )
+    account_picker = models.CharField(
+        "ask for the account",
+        max_length=8,
+        choices=AccountPicker.choices,
+        default=AccountPicker.BEFORE_PASSWORD,
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def allowed_redirect_prefixes(self) -> list[str]:
+        return [line.strip() for line in self.redirect_urls.splitlines() if line.strip()]
+
+    def allows_redirect(self, url: str) -> bool:
+        """Whether ``url`` starts with an allowed prefix: same scheme, same host, path below it."""
+        try:
+            target = urlsplit(url)
+        except ValueError:
+            return False
+        if target.scheme not in {"http", "https"} or not target.netloc or "\\" in url:
+            return False
+        for prefix in [*self.allowed_redirect_prefixes(), self.home_url]:
+            allowed = urlsplit(prefix)
+            if (
+                target.scheme == allowed.scheme
+                and target.netloc.lower() == allowed.netloc.lower()
+                and target.path.startswith(allowed.path or "/")
+            ):
+                return True
+        return False
+
+
+class AuditEvent(models.Model):
+    """Who did what, to whom, in which account, from where, when."""
+
+    class Kind(models.TextChoices):
+        SIGN_IN = "sign_in", "Signed in"
+        SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+        LOCKED_OUT = "locked_out", "Locked out"
+        SSO_MISMATCH = "sso_mismatch", "SSO username mismatch"
+        SSO_ERROR = "sso_error", "SSO error"
+        SIGN_OUT = "sign_out", "Signed out"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
+        PASSWORD_RESET_REQUESTED = "password_reset_requested", "Password reset requested"
+        PASSWORD_RESET = "password_reset", "Password reset"
+        UNLOCKED = "unlocked", "Unlocked"
+        MFA_ENROLLED = "mfa_enrolled", "MFA enrolled"
+        MFA_REMOVED = "mfa_removed", "MFA removed"
+        MFA_RESET = "mfa_reset", "MFA reset"
+        MFA_FAILED = "mfa_failed", "MFA code refused"
+        USERNAME_CHANGED = "username_changed", "Username changed"
+        USER_CHANGED = "user_changed", "User changed"
+        ROLES_CHANGED = "roles_changed", "Roles changed"
+        SSO_CHANGED = "sso_changed", "SSO connection changed"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events_acted"
+    )
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
+    # What was typed, for failures of unknown usernames (canonical form, never a password).
+    username = models.CharField(max_length=254, blank=True)
+    account = models.ForeignKey(
+        MitelAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
+    application = models.ForeignKey(
+        Application, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
+    method = models.CharField(max_length=16, blank=True)  # password, azure_ad, okta, totp, ...
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="audit_user_created_idx"),
+            models.Index(fields=["account", "-created_at"], name="audit_account_created_idx"),
+            models.Index(fields=["kind", "-created_at"], name="audit_kind_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.user or self.username} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,1 @@
+"""Signal receivers: side effects only (audit, mail). Connected in ``AccountsConfig.ready``."""

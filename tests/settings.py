@@ -1,0 +1,17 @@
+"""Test settings: the real settings, with a fast password hasher and no HTTPS redirect."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-" + "x" * 40)
+os.environ.setdefault("HTTPS", "0")
+
+from mitel_portal.settings import *  # noqa: E402,F403
+
+# Argon2 at OWASP's cost is the production hasher (see test_settings); tests hash hundreds of
+# passwords, so they use the cheapest Argon2 (same code path, same hash-call counts).
+PASSWORD_HASHERS = [
+    "tests.hashers.FastArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405,E501
+ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]  # noqa: F405
