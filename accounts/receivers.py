@@ -1,1 +1,51 @@
-"""Signal receivers: side effects only (audit, mail). Connected in ``AccountsConfig.ready``."""
+"""Signal receivers: side effects only (audit, lockout bookkeeping). Connected in ``ready()``."""
+
+from axes.models import AccessAttempt
+from axes.signals import user_locked_out
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from .models import AuditEvent, User
+from .services import audit
+from .usernames import canonical_username
+
+
+def _context(request) -> dict:
+    """Account, application and method of the sign-in flow that made the request, if any."""
+    context = dict(getattr(request, "signin_context", None) or {})
+    context.pop("username", None)
+    return {key: value for key, value in context.items() if value is not None}
+
+
+@receiver(user_logged_in, dispatch_uid="audit_sign_in")
+def record_sign_in(sender, request, user: User, **kwargs) -> None:
+    if request is None:
+        return
+    # Only this username's failures are forgiven: axes' own reset would clear the client IP's
+    # count too, which an attacker could use between guesses.
+    AccessAttempt.objects.filter(username=user.username).delete()
+    audit.record(AuditEvent.Kind.SIGN_IN, request=request, user=user, **_context(request))
+
+
+@receiver(user_login_failed, dispatch_uid="audit_sign_in_failed")
+def record_sign_in_failure(sender, credentials: dict, request=None, **kwargs) -> None:
+    if request is None or getattr(request, "axes_locked_out", False):
+        return  # a refused attempt during a lockout is recorded by record_lockout
+    username = canonical_username(credentials.get("username"))
+    user = User.objects.filter(username=username).first() if username else None
+    audit.record(AuditEvent.Kind.SIGN_IN_FAILED, request=request, user=user, username=username,
+                 **{"method": "password", **_context(request)}, reason="bad_credentials")
+
+
+@receiver(user_locked_out, dispatch_uid="audit_locked_out")
+def record_lockout(sender, request, username: str | None = None, ip_address=None, **kwargs) -> None:
+    username = canonical_username(username)
+    user = User.objects.filter(username=username).first() if username else None
+    audit.record(AuditEvent.Kind.LOCKED_OUT, request=request, user=user, username=username,
+                 **{"method": "password", **_context(request)})
+
+
+@receiver(user_logged_out, dispatch_uid="audit_sign_out")
+def record_sign_out(sender, request, user: User | None, **kwargs) -> None:
+    if request is not None and user is not None:
+        audit.record(AuditEvent.Kind.SIGN_OUT, request=request, user=user)

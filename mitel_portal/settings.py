@@ -213,7 +213,12 @@ AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+# Axes' own reset on success clears the IP's count too, so an attacker could reset it by signing in
+# to an account of their own between guesses: accounts.receivers resets the username's count only.
+AXES_RESET_ON_SUCCESS = False
+# Refused attempts during a lockout do not extend it, so a victim gets back in after the cool-off.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "accounts.signin.lockout.lockout_response"
 AXES_USERNAME_CALLABLE = "accounts.usernames.axes_username"
 # Client IP: REMOTE_ADDR, unless TRUSTED_PROXY_COUNT proxies stand in front: then the address those
 # proxies appended to X-Forwarded-For, read from the right, so a client cannot spoof it.
