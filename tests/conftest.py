@@ -1,8 +1,62 @@
 """Fixtures shared by the whole suite."""
 
+import os
+
 import pytest
+from django.conf import settings
 
 from tests.hashers import FastArgon2PasswordHasher
+
+IN_CI = bool(os.environ.get("CI"))
+
+
+def on_postgres() -> bool:
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``postgres`` need the suite's database to be PostgreSQL.
+
+    CI runs the suite twice, on SQLite and on PostgreSQL: there they are deselected from the SQLite
+    run and run in the PostgreSQL one (never skipped). Locally they skip, saying how to run them.
+    """
+    if on_postgres():
+        return
+    wanted, deselected = [], []
+    for item in items:
+        (deselected if item.get_closest_marker("postgres") else wanted).append(item)
+    if not deselected:
+        return
+    if IN_CI:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = wanted
+    else:
+        for item in deselected:
+            item.add_marker(pytest.mark.skip(
+                reason="needs PostgreSQL: DATABASE_URL=postgres://postgres@127.0.0.1:5432/mitel"))
+
+
+def require_service(name: str, available: bool) -> None:
+    """Skip when a local service is absent, except in CI, where its absence is a failure."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{name} must be running in CI")
+    pytest.skip(f"{name} is not running")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A Redis URL that answers (REDIS_URL, else the local server's DB 15)."""
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+    try:
+        import redis
+
+        available = bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except Exception:
+        available = False
+    require_service("Redis", available)
+    return url
 
 
 @pytest.fixture
@@ -25,7 +79,8 @@ def demo(db):
     """The demo data of DESIGN.md section 6."""
     from django.core.management import call_command
 
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     from accounts.models import User
 
+    with open(os.devnull, "w") as devnull:
+        call_command("seed_demo", stdout=devnull)
     return {user.username: user for user in User.objects.all()}
