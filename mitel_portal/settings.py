@@ -146,7 +146,8 @@ AUTHENTICATION_BACKENDS = [
     # First, as axes requires: refuses locked-out attempts before any password is hashed.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # No allauth backend: it would check every password a second time. allauth is used for SSO
+    # only, and the sign-in flow logs people in itself (accounts.signin.controller.finish).
 ]
 
 # Argon2id at OWASP's minimum parameters first; PBKDF2 stays to verify (and upgrade) older hashes.

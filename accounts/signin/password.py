@@ -38,8 +38,13 @@ class PasswordStep(Step):
         return not flow.is_authenticated and not sso_required(flow)
 
     def context(self, flow: SigninFlow) -> dict:
+        # The account is named only once the user picked it: for everyone else the page must not
+        # differ from an unknown username's (SECURITY.md 1).
         account = flow.account
-        return {"offer_sso": account is not None and account.sso_enabled}
+        return {
+            "offer_sso": account is not None and account.sso_enabled,
+            "account_chosen": flow.is_done("account_before") or flow.is_done("account_after"),
+        }
 
     def post(self, request: HttpRequest, flow: SigninFlow) -> HttpResponse:
         from .controller import advance
