@@ -29,8 +29,8 @@ def record_sign_in(sender, request, user: User, **kwargs) -> None:
 
 @receiver(user_login_failed, dispatch_uid="audit_sign_in_failed")
 def record_sign_in_failure(sender, credentials: dict, request=None, **kwargs) -> None:
-    if request is None or getattr(request, "axes_locked_out", False):
-        return  # a refused attempt during a lockout is recorded by record_lockout
+    if request is None or getattr(request, "refused_by_lockout", False):
+        return  # no password was checked: record_lockout records the refusal
     username = canonical_username(credentials.get("username"))
     user = User.objects.filter(username=username).first() if username else None
     audit.record(AuditEvent.Kind.SIGN_IN_FAILED, request=request, user=user, username=username,
@@ -42,7 +42,8 @@ def record_lockout(sender, request, username: str | None = None, ip_address=None
     username = canonical_username(username)
     user = User.objects.filter(username=username).first() if username else None
     audit.record(AuditEvent.Kind.LOCKED_OUT, request=request, user=user, username=username,
-                 **{"method": "password", **_context(request)})
+                 **{"method": "password", **_context(request)},
+                 refused=bool(getattr(request, "refused_by_lockout", False)))
 
 
 @receiver(user_logged_out, dispatch_uid="audit_sign_out")

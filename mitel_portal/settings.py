@@ -144,7 +144,7 @@ SITE_ID = 1
 
 AUTHENTICATION_BACKENDS = [
     # First, as axes requires: refuses locked-out attempts before any password is hashed.
-    "axes.backends.AxesStandaloneBackend",
+    "accounts.backends.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
     # No allauth backend: it would check every password a second time. allauth is used for SSO
     # only, and the sign-in flow logs people in itself (accounts.signin.controller.finish).
