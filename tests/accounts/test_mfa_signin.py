@@ -169,7 +169,7 @@ def test_a_locked_out_user_cannot_use_a_code_from_a_flow_started_before(client):
     assert TOTPDevice.objects.get(pk=device.pk).last_t == device.last_t
 
 
-@pytest.mark.parametrize("path", ["/admin/", "/me/", "/", "/signout/", "/signin/"])
+@pytest.mark.parametrize("path", ["/admin/", "/me/", "/me/mfa/", "/", "/signout/", "/signin/"])
 def test_a_session_waiting_for_the_code_opens_nothing(client, path):
     """SECURITY.md 24: the password is done, the code is not: no page sees a signed-in user."""
     sign_in_with_password(client, TRENT)
@@ -178,6 +178,8 @@ def test_a_session_waiting_for_the_code_opens_nothing(client, path):
     assert response.status_code in {200, 302, 404}
     if path == "/admin/":
         assert response["Location"].startswith("/admin/login/")
+    if path == "/me/mfa/":
+        assert response["Location"].startswith("/signin/?next=/me/mfa/")
     assert signed_in_user(client) is None
 
 
