@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import mfa_pages, views
 from .signin.controller import signin_step
 from .signin.signout import signout
 from .signin.username import signin
@@ -12,4 +12,9 @@ urlpatterns = [
     path("signin/", signin, name="signin"),
     path("signin/<slug:slug>/", signin_step, name="signin_step"),
     path("signout/", signout, name="signout"),
+    path("me/mfa/", mfa_pages.status, name="mfa"),
+    path("me/mfa/setup/", mfa_pages.setup, name="mfa_setup"),
+    path("me/mfa/setup/confirm/", mfa_pages.confirm, name="mfa_confirm"),
+    path("me/mfa/remove/", mfa_pages.remove, name="mfa_remove"),
+    path("me/mfa/backup-codes/", mfa_pages.backup_codes, name="mfa_backup_codes"),
 ]

@@ -226,6 +226,13 @@ AXES_USERNAME_CALLABLE = "accounts.usernames.axes_username"
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "accounts.clientip.client_ip"
 
+# --- MFA (django-otp) -------------------------------------------------------------------------
+
+OTP_TOTP_ISSUER = "Mitel"  # the name authenticator apps show beside the username
+# django-otp's back-off after wrong codes: 1, 2, 4, 8 ... seconds times this factor (0 turns it off).
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+
 # --- allauth (SSO only: password sign-in is our own flow) -------------------------------------
 
 ACCOUNT_LOGIN_METHODS = {"username"}

@@ -15,6 +15,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from .account import AccountAfterPasswordStep, AccountBeforePasswordStep
 from .base import Step
+from .code import CodeStep, MfaEnrolStep
 from .flow import SigninFlow
 from .password import PasswordStep
 from .sso import SsoStep
@@ -28,6 +29,8 @@ STEPS: list[Step] = [
     PasswordStep(),
     SsoStep(),
     AccountAfterPasswordStep(),
+    CodeStep(),
+    MfaEnrolStep(),
     SsoStep(),
     StaySignedInStep(),
 ]
@@ -90,7 +93,7 @@ def signin_context(flow: SigninFlow) -> dict:
 
 @never_cache
 @csrf_protect
-@sensitive_post_parameters("password")
+@sensitive_post_parameters("password", "code")
 def signin_step(request: HttpRequest, slug: str) -> HttpResponse:
     flow = SigninFlow.load(request)
     if flow is None:

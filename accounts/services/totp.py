@@ -1,0 +1,288 @@
+"""Multi-factor authentication with an authenticator app (TOTP) and backup codes, on django-otp.
+
+A user's second factor is one confirmed ``TOTPDevice`` and one ``StaticDevice`` holding ten
+single-use backup codes. Enrolment creates an unconfirmed device whose secret the user scans; a
+first code confirms it. Every code is checked through django-otp's own ``verify_token``, so its
+throttling (``verify_is_allowed``) and the TOTP rule that a code works once (``last_t``) hold.
+"""
+
+import re
+import secrets
+import unicodedata
+from base64 import b32encode, urlsafe_b64encode
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import segno
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from ..models import Application, AuditEvent, MitelAccount, User
+from . import audit
+
+AUTHENTICATOR_NAME = "Authenticator app"
+BACKUP_CODES_NAME = "Backup codes"
+BACKUP_CODE_COUNT = 10
+# No 0/o, 1/i/l: a code copied from paper is read back right. 31 symbols, 10 of them: ~49 bits.
+BACKUP_CODE_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
+BACKUP_CODE_LENGTH = 10
+# How long a scanned-but-unconfirmed secret may still be confirmed.
+ENROLMENT_MAX_AGE = timedelta(minutes=15)
+
+TOTP_FORMAT = re.compile(r"^[0-9]{6}$")
+BACKUP_CODE_FORMAT = re.compile(rf"^[{BACKUP_CODE_ALPHABET}]{{{BACKUP_CODE_LENGTH}}}$")
+
+
+class MfaError(Exception):
+    """A code or an MFA change was refused; ``str(error)`` is what the user should read."""
+
+
+class CodeRefused(MfaError):
+    def __init__(self, message: str = "That code is not right. Check it and try again.") -> None:
+        super().__init__(message)
+
+
+class CodeMalformed(MfaError):
+    def __init__(self) -> None:
+        super().__init__("Enter the 6-digit code from your authenticator app, or one of your "
+                         "backup codes.")
+
+
+class Throttled(MfaError):
+    """django-otp's back-off after failures: no code is checked until ``until``."""
+
+    def __init__(self, until: datetime) -> None:
+        self.until = until
+        seconds = max(1, int((until - timezone.now()).total_seconds() + 0.999))
+        super().__init__(f"Too many wrong codes. Wait {seconds} second{'s' if seconds != 1 else ''} "
+                         "and try again with a new code.")
+
+
+class EnrolmentExpired(MfaError):
+    def __init__(self) -> None:
+        super().__init__("This set-up has expired. Scan the new QR code below, then enter the code "
+                         "it shows.")
+
+
+class MfaRequiredByAccount(MfaError):
+    def __init__(self) -> None:
+        super().__init__("Your Mitel account requires two-step verification: you can replace "
+                         "your authenticator app, but not remove it.")
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """What the user needs to add an authenticator: the QR code and the same secret as text."""
+
+    device: TOTPDevice
+
+    @property
+    def config_url(self) -> str:
+        return self.device.config_url
+
+    @property
+    def secret(self) -> str:
+        """The base32 secret in groups of four, as authenticator apps accept it typed."""
+        text = b32encode(self.device.bin_key).decode()
+        return " ".join(text[i:i + 4] for i in range(0, len(text), 4))
+
+    @property
+    def qr_code(self) -> str:
+        """An SVG data URI (no inline style or script: the page's CSP allows ``img-src data:``)."""
+        return segno.make(self.config_url, error="m").svg_data_uri(scale=5, dark="#000",
+                                                                    light="#fff")
+
+
+# --- what a user has -----------------------------------------------------------------------------
+
+def has_device(user: User) -> bool:
+    """Whether the user has a second factor they can use: an authenticator, or backup codes left."""
+    return has_authenticator(user) or backup_codes_left(user) > 0
+
+
+def has_authenticator(user: User) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def authenticator(user: User) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("-pk").first()
+
+
+def backup_codes_left(user: User) -> int:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+def mfa_required(user: User) -> bool:
+    """Whether an account of the user's requires MFA of its password users.
+
+    Any of them, not only the account chosen at sign-in: the session opens every account the user
+    belongs to (the Connect Portal, Personal Information), so the strictest policy applies.
+    """
+    return user.memberships.filter(account__require_mfa=True).exists()
+
+
+# --- enrolment -----------------------------------------------------------------------------------
+
+@transaction.atomic
+def start_enrolment(user: User) -> Enrolment:
+    """A new unconfirmed authenticator with a fresh secret; earlier unconfirmed ones are dropped.
+
+    Never reused across enrolments: a secret shown to one session (perhaps someone who had only
+    the password) must not become the device another session confirms.
+    """
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    device = TOTPDevice.objects.create(user=user, name=AUTHENTICATOR_NAME, confirmed=False)
+    return Enrolment(device)
+
+
+def pending_enrolment(user: User, device_id: int | None, *, now: datetime | None = None
+                      ) -> Enrolment | None:
+    """The enrolment started with ``device_id``, if it is the user's, unconfirmed and recent."""
+    if device_id is None:
+        return None
+    now = now or timezone.now()
+    device = TOTPDevice.objects.filter(
+        pk=device_id, user=user, confirmed=False, created_at__gte=now - ENROLMENT_MAX_AGE
+    ).first()
+    return Enrolment(device) if device else None
+
+
+def confirm_enrolment(user: User, device_id: int, code: str, *, replace: bool = False,
+                      request: HttpRequest | None = None, now: datetime | None = None
+                      ) -> tuple[TOTPDevice, list[str]]:
+    """Confirm the pending authenticator with its first code and issue ten new backup codes.
+
+    With ``replace`` (only after the password was checked again) the user's other authenticators
+    are removed in the same transaction; without it, a user who already has one is refused, so an
+    enrolment started before another session enrolled cannot silently replace that device.
+    Raises ``EnrolmentExpired``, ``CodeMalformed``, ``Throttled`` or ``CodeRefused``.
+    """
+    token = _normal(code)
+    if not TOTP_FORMAT.match(token):
+        raise CodeMalformed()
+    now = now or timezone.now()
+    refused: MfaError | None = None
+    with transaction.atomic():
+        device = (TOTPDevice.objects.select_for_update()
+                  .filter(pk=device_id, user=user, confirmed=False,
+                          created_at__gte=now - ENROLMENT_MAX_AGE)
+                  .first())
+        others = TOTPDevice.objects.filter(user=user, confirmed=True)
+        if device is None or (others.exists() and not replace):
+            raise EnrolmentExpired()
+        allowed, info = device.verify_is_allowed()
+        if not allowed:
+            refused = Throttled(info["locked_until"])
+        elif not device.verify_token(token):  # counts the failure towards django-otp's throttle
+            refused = CodeRefused()
+        else:
+            replaced = others.count()
+            others.delete()
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            codes = _issue_backup_codes(user)
+            audit.record(AuditEvent.Kind.MFA_ENROLLED, request=request, user=user, actor=user,
+                         method="totp", device="authenticator", replaced=bool(replaced),
+                         backup_codes=len(codes))
+    if refused is not None:
+        raise refused
+    return device, codes
+
+
+@transaction.atomic
+def issue_backup_codes(user: User, *, request: HttpRequest | None = None) -> list[str]:
+    """Ten new backup codes in place of the old ones; returned once, stored only as hashes."""
+    if not has_authenticator(user):
+        raise MfaError("Set up an authenticator app first: backup codes go with it.")
+    codes = _issue_backup_codes(user)
+    audit.record(AuditEvent.Kind.MFA_ENROLLED, request=request, user=user, actor=user,
+                 method="backup_code", device="backup codes", backup_codes=len(codes))
+    return codes
+
+
+def _issue_backup_codes(user: User) -> list[str]:
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name=BACKUP_CODES_NAME, confirmed=True)
+    codes = ["".join(secrets.choice(BACKUP_CODE_ALPHABET) for _ in range(BACKUP_CODE_LENGTH))
+             for _ in range(BACKUP_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=_stored(code)) for code in codes)
+    return [f"{code[:5]}-{code[5:]}" for code in codes]
+
+
+@transaction.atomic
+def remove_devices(user: User, *, acting_user: User, request: HttpRequest | None = None) -> int:
+    """Remove the user's authenticators and backup codes (the password was checked by the caller).
+
+    Users cannot remove their own when an account of theirs requires MFA (support's reset is
+    ``services.mfa.reset_mfa``). Returns how many devices went.
+    """
+    if acting_user.pk == user.pk and mfa_required(user):
+        raise MfaRequiredByAccount()
+    removed = 0
+    for model in (TOTPDevice, StaticDevice):
+        removed += model.objects.filter(user=user).delete()[1].get(model._meta.label, 0)
+    if removed:
+        audit.record(AuditEvent.Kind.MFA_REMOVED, request=request, user=user, actor=acting_user,
+                     devices=removed)
+    return removed
+
+
+# --- verification at sign-in ---------------------------------------------------------------------
+
+def verify_code(user: User, code: str, *, request: HttpRequest | None = None,
+                account: MitelAccount | None = None, application: Application | None = None
+                ) -> Device:
+    """The device that accepts ``code`` (a 6-digit TOTP code or a backup code); it then works no more.
+
+    A refused code is audited (``MFA_FAILED``) and counts towards django-otp's throttle; the
+    caller counts it towards the lockout. Raises ``CodeMalformed``, ``Throttled`` or ``CodeRefused``.
+    """
+    token = _normal(code)
+    if TOTP_FORMAT.match(token):
+        model, method = TOTPDevice, "totp"
+    elif BACKUP_CODE_FORMAT.match(token):
+        model, method, token = StaticDevice, "backup_code", _stored(token)
+    else:
+        raise CodeMalformed()
+    verified: Device | None = None
+    throttled_until: datetime | None = None
+    with transaction.atomic():
+        # Locked rows: two requests carrying one code cannot both pass (django-otp's for_verify).
+        for device in model.objects.select_for_update().filter(user=user, confirmed=True):
+            allowed, info = device.verify_is_allowed()
+            if not allowed:
+                throttled_until = max(throttled_until or info["locked_until"], info["locked_until"])
+            elif device.verify_token(token):
+                verified = device
+                break
+        if verified is None and throttled_until is None:
+            audit.record(AuditEvent.Kind.MFA_FAILED, request=request, user=user, account=account,
+                         application=application, method=method)
+    if verified is not None:
+        return verified
+    if throttled_until is not None:
+        raise Throttled(throttled_until)
+    raise CodeRefused()
+
+
+def _normal(code: str) -> str:
+    """Full-width digits, spaces, hyphens and case do not matter: ``" 123 456 "`` is ``123456``."""
+    text = unicodedata.normalize("NFKC", code or "").lower()
+    return re.sub(r"[\s-]", "", text)
+
+
+def _stored(backup_code: str) -> str:
+    """What the database keeps of a backup code: a keyed hash, never the code (ASVS 6.5.2).
+
+    django-otp's ``StaticToken.token`` holds 16 characters: 96 bits of HMAC-SHA256, keyed by
+    SECRET_KEY, so a copy of the database alone yields no usable code. Rotating SECRET_KEY
+    invalidates the backup codes (users issue new ones on /me/mfa/).
+    """
+    digest = salted_hmac("accounts.services.totp.backup_code", _normal(backup_code),
+                         algorithm="sha256").digest()
+    return urlsafe_b64encode(digest).decode()[:16]

@@ -1,0 +1,253 @@
+"""The "Verify code" sign-in step with demo user trent (DESIGN.md 3.4; SECURITY.md 14, 23, 24)."""
+
+from datetime import timedelta
+
+import pytest
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.test import RequestFactory
+from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import AuditEvent, MitelAccount
+from accounts.services import totp
+from accounts.signin.controller import current_step
+from accounts.signin.flow import FlowState, SigninFlow
+from tests.accounts.mfa_helpers import (
+    ALICE,
+    TRENT,
+    code_for,
+    enter_code,
+    post_step,
+    sign_in_with_password,
+    signed_in_user,
+    stay_signed_in,
+    trents_device,
+    verified_device_id,
+    wrong_code_for,
+)
+
+pytestmark = pytest.mark.usefixtures("demo")
+
+
+def failures(username: str = TRENT) -> int:
+    return sum(AccessAttempt.objects.filter(username=username).values_list("failures_since_start",
+                                                                           flat=True))
+
+
+def let_throttle_pass(device) -> None:
+    """As if django-otp's back-off delay had gone by since the last wrong code."""
+    type(device).objects.filter(pk=device.pk).update(
+        throttling_failure_timestamp=timezone.now() - timedelta(days=1))
+
+
+def test_trent_is_asked_for_a_code_after_his_password_and_signs_in_with_it(client):
+    response = sign_in_with_password(client, TRENT)
+    assert response["Location"] == "/signin/code/"
+    page = client.get("/signin/code/")
+    assert page.status_code == 200
+    assert "Verify code" in page.content.decode()
+    assert 'autocomplete="one-time-code"' in page.content.decode()
+
+    device = trents_device()
+    response = enter_code(client, code_for(device))
+    assert response["Location"] == "/signin/stay/"
+    response = stay_signed_in(client)
+    assert response["Location"] == "/me/"
+    assert signed_in_user(client).username == TRENT
+    assert verified_device_id(client) == device.persistent_id
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.SIGN_IN, user__username=TRENT).exists()
+
+
+def test_a_code_typed_with_spaces_or_full_width_digits_is_accepted(client):
+    sign_in_with_password(client, TRENT)
+    code = code_for(trents_device())
+    typed = " " + "".join(chr(ord(digit) + 0xFEE0) for digit in code[:3]) + " " + code[3:] + " "
+    assert enter_code(client, typed)["Location"] == "/signin/stay/"
+
+
+def test_trent_signs_in_with_a_backup_code_which_then_works_no_more(client, demo):
+    codes = totp.issue_backup_codes(demo[TRENT])
+    sign_in_with_password(client, TRENT)
+    response = enter_code(client, codes[0].upper().replace("-", " "))
+    assert response["Location"] == "/signin/stay/"
+    stay_signed_in(client)
+    backup_device = StaticDevice.objects.get(user__username=TRENT)
+    assert verified_device_id(client) == backup_device.persistent_id
+    assert totp.backup_codes_left(demo[TRENT]) == 9
+
+    client.logout()
+    sign_in_with_password(client, TRENT)
+    response = enter_code(client, codes[0])
+    assert response.status_code == 200
+    assert "That code is not right" in response.content.decode()
+    assert signed_in_user(client) is None
+
+
+def test_a_totp_code_works_once(client):
+    """SECURITY.md 23: django-otp's ``last_t`` refuses a code at or before the last one used."""
+    device = trents_device()
+    code = code_for(device)
+    sign_in_with_password(client, TRENT)
+    enter_code(client, code)
+    stay_signed_in(client)
+    assert signed_in_user(client).username == TRENT
+
+    client.logout()
+    sign_in_with_password(client, TRENT)
+    response = enter_code(client, code)
+    assert response.status_code == 200
+    assert "That code is not right" in response.content.decode()
+    assert signed_in_user(client) is None
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.MFA_FAILED, user__username=TRENT,
+                                     method="totp").count() == 1
+    assert failures() == 1
+
+
+def test_guessing_codes_is_throttled_by_django_otp(client):
+    """SECURITY.md 23: after a wrong code, even the right one waits out the back-off."""
+    device = trents_device()
+    sign_in_with_password(client, TRENT)
+    response = enter_code(client, wrong_code_for(device))
+    assert "That code is not right" in response.content.decode()
+
+    response = enter_code(client, code_for(device))
+    assert response.status_code == 200
+    assert "Too many wrong codes. Wait 1 second" in response.content.decode()
+    assert 'aria-invalid="true"' in response.content.decode()
+    assert failures() == 1  # a throttled try checks nothing, so it is not a failure either
+
+    let_throttle_pass(device)
+    assert enter_code(client, code_for(device))["Location"] == "/signin/stay/"
+
+
+def test_throttling_is_on_for_codes_and_backup_codes():
+    assert settings.OTP_TOTP_THROTTLE_FACTOR > 0
+    assert settings.OTP_STATIC_THROTTLE_FACTOR > 0
+
+
+def test_wrong_codes_count_towards_the_lockout(client):
+    """SECURITY.md 23: guessing ends in the same lockout as wrong passwords, code or no code."""
+    device = trents_device()
+    sign_in_with_password(client, TRENT)
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        response = enter_code(client, wrong_code_for(device))
+        assert response.status_code == 200
+        let_throttle_pass(device)
+    response = enter_code(client, wrong_code_for(device))
+    assert response.status_code == settings.AXES_HTTP_RESPONSE_CODE
+    assert "Your sign-in is locked" in response.content.decode()
+    assert failures() == settings.AXES_FAILURE_LIMIT
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.LOCKED_OUT, user__username=TRENT).exists()
+
+    let_throttle_pass(device)
+    response = enter_code(client, code_for(device))
+    assert response.status_code == settings.AXES_HTTP_RESPONSE_CODE
+    assert signed_in_user(client) is None
+    assert TOTPDevice.objects.get(pk=device.pk).last_t == device.last_t  # the code was not even tried
+
+
+def test_earlier_wrong_passwords_and_wrong_codes_add_up(client):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        sign_in_with_password(client, TRENT, password="not the password")
+    assert sign_in_with_password(client, TRENT)["Location"] == "/signin/code/"
+    response = enter_code(client, wrong_code_for(trents_device()))
+    assert response.status_code == settings.AXES_HTTP_RESPONSE_CODE
+
+
+def test_a_locked_out_user_cannot_use_a_code_from_a_flow_started_before(client):
+    device = trents_device()
+    sign_in_with_password(client, TRENT)
+    AccessAttempt.objects.create(username=TRENT, ip_address="198.51.100.7", user_agent="attacker",
+                                 failures_since_start=settings.AXES_FAILURE_LIMIT, get_data="",
+                                 post_data="", http_accept="*/*", path_info="/signin/")
+    response = enter_code(client, code_for(device))
+    assert response.status_code == settings.AXES_HTTP_RESPONSE_CODE
+    assert "Your sign-in is locked" in response.content.decode()
+    assert signed_in_user(client) is None
+    assert TOTPDevice.objects.get(pk=device.pk).last_t == device.last_t
+
+
+@pytest.mark.parametrize("path", ["/admin/", "/me/", "/me/mfa/", "/", "/signout/", "/signin/"])
+def test_a_session_waiting_for_the_code_opens_nothing(client, path):
+    """SECURITY.md 24: the password is done, the code is not: no page sees a signed-in user."""
+    sign_in_with_password(client, TRENT)
+    response = client.get(path)
+    assert not response.wsgi_request.user.is_authenticated
+    assert response.status_code in {200, 302, 404}
+    if path == "/admin/":
+        assert response["Location"].startswith("/admin/login/")
+    if path == "/me/mfa/":
+        assert response["Location"].startswith("/signin/?next=/me/mfa/")
+    assert signed_in_user(client) is None
+
+
+def test_a_staff_user_waiting_for_the_code_does_not_reach_the_connect_portal(client, demo):
+    support = demo["support@mitel.example"]
+    device = TOTPDevice.objects.create(user=support, name="Authenticator app")
+    assert sign_in_with_password(client, support.username)["Location"] == "/signin/code/"
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+    response = client.get("/admin/accounts/user/")
+    assert response.status_code == 302
+    assert enter_code(client, code_for(device))["Location"] == "/signin/stay/"
+
+
+@pytest.mark.parametrize(("slug", "data"), [
+    ("stay", {"stay": "yes"}),
+    ("authenticate", {"password": "Mitel-demo-2026!"}),
+    ("account", {"account": "100001"}),
+    ("mfa-setup", {"code": "123456"}),
+    ("expiry", {}),
+])
+def test_nothing_but_the_code_step_completes_trents_sign_in(client, slug, data):
+    """SECURITY.md 14 (as far as this branch goes): once trent's password is proven, by the password
+    step or anything else that marks the flow authenticated, every other step sends him to the code."""
+    sign_in_with_password(client, TRENT)
+    for response in (client.get(f"/signin/{slug}/"), post_step(client, slug, **data)):
+        assert response.status_code == 302
+        assert response["Location"] == "/signin/code/"
+    assert signed_in_user(client) is None
+
+
+def test_a_flow_authenticated_by_password_any_other_way_still_stops_at_the_code(demo, rf: RequestFactory):
+    """What a password reset that authenticated the flow would leave: every step but the code done."""
+    trent = demo[TRENT]
+    request = rf.get("/")
+    request.session = {}
+    flow = SigninFlow(request, FlowState(username=TRENT, user_id=trent.pk, authenticated=True,
+                                         method="password",
+                                         done=["username", "password", "account_after", "stay"]))
+    assert current_step(flow).name == "code"
+    flow.state.method = "azure_ad"  # SSO: the identity provider asked for the second factor
+    assert current_step(flow) is None  # nothing left: the flow finishes
+
+
+def test_users_without_a_device_sign_in_with_the_password_alone(client):
+    assert sign_in_with_password(client, ALICE)["Location"] == "/signin/stay/"
+
+
+def test_after_an_mfa_reset_trent_signs_in_with_his_password_alone(client, demo):
+    """Support's reset (services.mfa.reset_mfa) deletes the devices; here deleted directly."""
+    totp.issue_backup_codes(demo[TRENT])
+    TOTPDevice.objects.filter(user=demo[TRENT]).delete()
+    StaticDevice.objects.filter(user=demo[TRENT]).delete()
+    assert sign_in_with_password(client, TRENT)["Location"] == "/signin/stay/"
+    stay_signed_in(client)
+    assert signed_in_user(client).username == TRENT
+    assert verified_device_id(client) is None
+
+
+def test_after_an_mfa_reset_an_account_requiring_mfa_makes_trent_enrol_again(client, demo):
+    MitelAccount.objects.filter(account_number="100001").update(require_mfa=True)
+    TOTPDevice.objects.filter(user=demo[TRENT]).delete()
+    assert sign_in_with_password(client, TRENT)["Location"] == "/signin/mfa-setup/"
+
+
+def test_a_user_left_with_only_backup_codes_is_still_asked_for_a_code(client, demo):
+    codes = totp.issue_backup_codes(demo[TRENT])
+    TOTPDevice.objects.filter(user=demo[TRENT]).delete()
+    assert sign_in_with_password(client, TRENT)["Location"] == "/signin/code/"
+    assert enter_code(client, codes[3])["Location"] == "/signin/stay/"
