@@ -51,7 +51,8 @@ class CodeStep(Step):
 
     def applies(self, flow: SigninFlow) -> bool:
         # A device verified in this flow already (a new one, confirmed by enrolment) is enough.
-        return password_sign_in(flow) and not flow.state.mfa_device and totp.has_device(flow.user)
+        return (password_sign_in(flow) and not flow.state.mfa_device
+                and flow.memo("has_device", lambda: totp.has_device(flow.user)))
 
     def post(self, request: HttpRequest, flow: SigninFlow) -> HttpResponse:
         from .controller import advance
@@ -96,8 +97,8 @@ class MfaEnrolStep(Step):
     PENDING = "mfa_pending_device"
 
     def applies(self, flow: SigninFlow) -> bool:
-        return (password_sign_in(flow) and totp.mfa_required(flow.user)
-                and not totp.has_authenticator(flow.user))
+        return (password_sign_in(flow) and any(a.require_mfa for a in flow.accounts)
+                and not flow.memo("has_authenticator", lambda: totp.has_authenticator(flow.user)))
 
     def enrolment(self, flow: SigninFlow) -> totp.Enrolment:
         """The enrolment this flow started, or a new one (a new secret) when it is gone or old."""

