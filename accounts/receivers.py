@@ -31,6 +31,8 @@ def record_sign_in(sender, request, user: User, **kwargs) -> None:
 def record_sign_in_failure(sender, credentials: dict, request=None, **kwargs) -> None:
     if request is None or getattr(request, "refused_by_lockout", False):
         return  # no password was checked: record_lockout records the refusal
+    if "password" not in credentials:
+        return  # a second factor's failure, sent for axes to count: its service audits it
     username = canonical_username(credentials.get("username"))
     user = User.objects.filter(username=username).first() if username else None
     audit.record(AuditEvent.Kind.SIGN_IN_FAILED, request=request, user=user, username=username,

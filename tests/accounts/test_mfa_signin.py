@@ -102,6 +102,7 @@ def test_a_totp_code_works_once(client):
     assert signed_in_user(client) is None
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.MFA_FAILED, user__username=TRENT,
                                      method="totp").count() == 1
+    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.SIGN_IN_FAILED).exists()
     assert failures() == 1
 
 
