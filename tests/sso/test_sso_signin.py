@@ -213,3 +213,14 @@ def test_allauths_pages_wear_the_portals_look(rf, template):
     page = render_to_string(template, {}, request=rf.get("/"))
     assert 'class="site-header"' in page and "Start signing in again" in page
     assert "Third-Party" not in page and "Sign Up" not in page
+
+
+def test_an_sso_account_without_a_connection_says_sso_is_not_set_up(client, sso):
+    from sso.models import SsoConnection
+
+    SsoConnection.objects.filter(account__account_number="100003").delete()
+    enter_username(client, "erin@contoso.example")
+    response = client.post("/signin/authenticate/", {"flow": flow_id(client), "action": "sso"})
+    assert response.status_code == 503
+    assert "Single Sign On is not set up for this account yet" in response.content.decode()
+    assert AuditEvent.objects.get(kind=AuditEvent.Kind.SSO_ERROR).detail["reason"] == "not_configured"
