@@ -27,3 +27,15 @@ lint: install
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-shm db.sqlite3-wal
+
+# A local OpenID Connect provider for the demo's Single Sign On, on http://127.0.0.1:9400, with erin
+# (Contoso, Entra ID) and frank (Initech, Okta); the demo's SSO connections are pointed at it first.
+# Start `make run` first, then this in a second terminal. README: "Single Sign On".
+.PHONY: demo-idp
+demo-idp: install
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEV_ENV) $(BIN)/python manage.py seed_demo >/dev/null
+	$(DEV_ENV) $(BIN)/python manage.py sso_demo_provider http://127.0.0.1:9400
+	$(BIN)/oidc-provider-mock --port 9400 --require-nonce \
+	  --user-claims '{"sub": "erin-entra-id", "preferred_username": "erin@contoso.example", "name": "Erin Evans"}' \
+	  --user-claims '{"sub": "frank-okta", "preferred_username": "frank@initech.example", "name": "Frank Fischer"}'

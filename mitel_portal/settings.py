@@ -245,6 +245,10 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
 SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_LOGIN_ON_GET = False
 SOCIALACCOUNT_ONLY = False
+# Our rules for what comes back from an identity provider (sso/adapter.py): the flow signs in, never
+# allauth; no sign-up, no linking by e-mail. Only the callback is routed (sso/urls.py).
+SOCIALACCOUNT_ADAPTER = "sso.adapter.MitelSocialAccountAdapter"
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env_int("SSO_REQUESTS_TIMEOUT", 5)
 
 # --- E-mail -----------------------------------------------------------------------------------
 

@@ -1,3 +1,9 @@
+from django.urls import path
+
+from . import views
+
 app_name = "sso"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("sso/<str:provider_id>/callback/", views.callback, name="callback"),
+]

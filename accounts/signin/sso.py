@@ -7,20 +7,37 @@ from .flow import SigninFlow
 from .password import sso_required
 
 
+def sso_not_yet_available(flow: SigninFlow) -> bool:
+    """An SSO account whose provider is not offered yet (Okta outside the beta), for a user
+    without a password: there is nothing to type, so say so instead of asking for one."""
+    account, user = flow.account, flow.user
+    return (
+        account is not None
+        and account.uses_sso
+        and not account.sso_enabled
+        and user is not None
+        and not user.has_usable_password()
+    )
+
+
 class SsoStep(Step):
     name = "sso"
     slug = "authenticate"
     template = "accounts/signin/sso.html"
 
     def applies(self, flow: SigninFlow) -> bool:
-        return not flow.is_authenticated and sso_required(flow)
+        return not flow.is_authenticated and (sso_required(flow) or sso_not_yet_available(flow))
 
     def context(self, flow: SigninFlow) -> dict:
-        return {"offer_password": flow.account.allow_password_sign_in}
+        available = flow.account.sso_enabled
+        return {"offer_password": available and flow.account.allow_password_sign_in,
+                "sso_available": available}
 
     def post(self, request: HttpRequest, flow: SigninFlow) -> HttpResponse:
         from .controller import advance
 
+        if not flow.account.sso_enabled:
+            return self.get(request, flow)
         if request.POST.get("action") == "password" and flow.account.allow_password_sign_in:
             flow.state.use_password = True
             return advance(flow)

@@ -1,14 +1,277 @@
-"""Starting a Single Sign On login for the sign-in flow's account."""
+"""Single Sign On for the sign-in flow: going to the account's identity provider and coming back.
 
+``start_login`` runs on the SSO step's button; ``complete_login`` runs when allauth has a verified
+answer (``sso.adapter``); ``provider_error`` when it has none. Every refusal renders a page in the
+portal's look and writes an audit event. Nobody is signed in here: the flow records the proof and
+``accounts.signin.controller.finish`` signs in, as for passwords.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from allauth.socialaccount.adapter import get_adapter
+from allauth.socialaccount.models import SocialApp
+from allauth.socialaccount.providers.base.constants import AuthError, AuthProcess
+from allauth.socialaccount.providers.oauth2.client import OAuth2Error
+from axes.handlers.proxy import AxesProxyHandler
+from django.core.exceptions import MultipleObjectsReturned
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from requests import RequestException
+
+from accounts.models import AuditEvent, MitelAccount
+from accounts.services import audit
+from accounts.signin.flow import SigninFlow
+
+from ..claims import identity_from_claims
+from ..models import SsoConnection
+from ..oidc import TokenRejected
+from .identities import IdentityConflict, link_identity
+
+IDENTITY_PROVIDER_NAMES = {
+    MitelAccount.Authentication.AZURE_AD: "Microsoft Entra ID",
+    MitelAccount.Authentication.OKTA: "Okta",
+}
 
 
-def start_login(request: HttpRequest, flow) -> HttpResponse:
-    """Send the user to the account's identity provider (the SSO work fills this in)."""
-    return TemplateResponse(
-        request,
-        "accounts/signin/sso_unavailable.html",
-        {"flow": flow, "reason": "Single Sign On is not set up for this account yet."},
-        status=503,
+@dataclass(frozen=True)
+class Refusal:
+    """What the person sees, and what the audit trail records, when SSO does not sign them in."""
+
+    status: int
+    title: str
+    message: str
+    what_to_do: str
+    kind: str = AuditEvent.Kind.SSO_ERROR
+    retry: bool = True  # offer to try Single Sign On again
+
+
+CONTACT = "an Authorized Contact of your company's Mitel account"
+
+REFUSALS: dict[str, Refusal] = {
+    "mismatch": Refusal(
+        403, "Your company account does not match your Mitel username",
+        "You signed in to {idp} as {enterprise_username}, but you are signing in to Mitel as "
+        "{username}. They must be the same.",
+        f"Sign in to {{idp}} with the account for {{username}}, or ask {CONTACT} to correct your "
+        "Mitel username.",
+        kind=AuditEvent.Kind.SSO_MISMATCH,
+    ),
+    "identity_conflict": Refusal(
+        403, "Your company account is linked to another Mitel sign-in",
+        "The {idp} account you signed in with is not the one linked to {username}.",
+        f"Sign in to {{idp}} with the account you usually use for Mitel, or ask {CONTACT} for help.",
+        kind=AuditEvent.Kind.SSO_MISMATCH,
+    ),
+    "locked_out": Refusal(
+        403, "Your sign-in is locked",
+        "There have been too many unsuccessful sign-in attempts for {username}, so signing in is "
+        "locked for now, Single Sign On included.",
+        f"Try again later, or ask {CONTACT}, or Mitel support, to unlock it.",
+        kind=AuditEvent.Kind.SIGN_IN_FAILED, retry=False,
+    ),
+    "inactive": Refusal(
+        403, "Your Mitel user is deactivated",
+        "{username} can no longer sign in to Mitel.",
+        f"If you think this is a mistake, contact {CONTACT}.",
+        kind=AuditEvent.Kind.SIGN_IN_FAILED, retry=False,
+    ),
+    "cancelled": Refusal(
+        403, "You did not finish signing in to {idp}",
+        "{idp} says the sign-in was cancelled or consent was not given.",
+        f"Try again and accept at {{idp}}. If your company does not allow Mitel, contact {CONTACT}.",
+    ),
+    "provider_error": Refusal(
+        502, "{idp} could not sign you in",
+        "{idp} answered with an error ({error}).",
+        f"Try again in a few minutes. If it keeps happening, tell {CONTACT}: the Single Sign On "
+        "settings may need attention.",
+    ),
+    "unreachable": Refusal(
+        502, "We could not reach {idp}",
+        "Your company's sign-in service did not answer, or its settings could not be read.",
+        f"Try again in a few minutes. If it keeps happening, tell {CONTACT}: the Single Sign On "
+        "settings may need attention.",
+    ),
+    "invalid_response": Refusal(
+        400, "We could not verify the answer from {idp}",
+        "For your security you have not been signed in: the answer did not pass our checks.",
+        f"Try again. If it keeps happening, tell {CONTACT}.",
+    ),
+    "expired": Refusal(
+        400, "This sign-in has expired",
+        "The answer from your company's sign-in service belongs to a sign-in that has expired, "
+        "was already used, or was started in another browser.",
+        "Start signing in again.",
+        retry=False,
+    ),
+    "wrong_flow": Refusal(
+        400, "This sign-in was started for something else",
+        "The answer from your company's sign-in service does not belong to the sign-in in progress "
+        "in this browser.",
+        "Start signing in again.",
+        retry=False,
+    ),
+    "not_configured": Refusal(
+        503, "Single Sign On is not set up for this account yet",
+        "{account} has no working Single Sign On connection.",
+        f"Ask {CONTACT} to set it up, or sign in with your password if your account allows it.",
+        retry=False,
+    ),
+}
+
+
+def idp_name(account: MitelAccount | None) -> str:
+    if account is None:
+        return "your company's sign-in service"
+    return IDENTITY_PROVIDER_NAMES.get(account.authentication, "your company's sign-in service")
+
+
+def refuse(request: HttpRequest, reason: str, *, flow: SigninFlow | None,
+           account: MitelAccount | None, enterprise_username: str = "", **detail: Any) -> HttpResponse:
+    """Record the refusal and render its page."""
+    refusal = REFUSALS[reason]
+    account = account or (flow.account if flow else None)
+    user = flow.user if flow else None
+    audit.record(
+        refusal.kind,
+        request=request,
+        user=user,
+        account=account,
+        application=flow.application if flow else None,
+        username=flow.username if flow else "",
+        method=account.authentication if account else "",
+        reason=reason,
+        **({"enterprise_username": enterprise_username} if enterprise_username else {}),
+        **{key: str(value)[:300] for key, value in detail.items()},
     )
+    words = {
+        "idp": idp_name(account),
+        "username": flow.username if flow and flow.username else "your Mitel username",
+        "enterprise_username": enterprise_username or "an account without a username",
+        "account": account.name if account else "This account",
+        "error": str(detail.get("error", "unknown"))[:64],
+    }
+    context = {
+        "flow": flow,
+        "reason": reason,
+        "title": refusal.title.format(**words),
+        "message": refusal.message.format(**words),
+        "what_to_do": refusal.what_to_do.format(**words),
+        "retry": refusal.retry and flow is not None,
+    }
+    return TemplateResponse(request, "sso/refused.html", context, status=refusal.status)
+
+
+# --- going to the identity provider ----------------------------------------------------------
+
+def start_login(request: HttpRequest, flow: SigninFlow) -> HttpResponse:
+    """Send the user to the account's identity provider, with ``login_hint``, PKCE and a nonce."""
+    from accounts.signin.controller import step_url
+    from accounts.signin.sso import SsoStep
+
+    account = flow.account
+    connection = SsoConnection.objects.filter(account=account, social_app__isnull=False).first()
+    if connection is None:
+        return refuse(request, "not_configured", flow=flow, account=account)
+    try:
+        provider = get_adapter(request).get_provider(request, connection.provider_id)
+    except (SocialApp.DoesNotExist, MultipleObjectsReturned):
+        return refuse(request, "not_configured", flow=flow, account=account)
+    nonce = secrets.token_urlsafe(32)
+    auth_params = {**provider.get_auth_params(), "login_hint": flow.username, "nonce": nonce}
+    try:
+        return provider.redirect(
+            request,
+            process=AuthProcess.LOGIN,
+            next_url=step_url(SsoStep()),
+            data={"flow_id": flow.flow_id, "nonce": nonce},
+            auth_params=auth_params,
+        )
+    except (RequestException, OAuth2Error, KeyError, ValueError) as exc:
+        return refuse(request, "unreachable", flow=flow, account=account, error=exc)
+
+
+# --- coming back ------------------------------------------------------------------------------
+
+def at_sso_step(flow: SigninFlow, connection: SsoConnection) -> bool:
+    """Whether the flow is waiting for Single Sign On with this very connection's account."""
+    from accounts.signin.controller import current_step
+
+    step = current_step(flow)
+    return (
+        step is not None
+        and step.name == "sso"
+        and flow.account is not None
+        and flow.account.pk == connection.account_id
+        and flow.account.sso_enabled
+    )
+
+
+def complete_login(request: HttpRequest, sociallogin) -> HttpResponse:
+    """allauth verified the provider's answer: apply our rules, then go on with the flow."""
+    from accounts.signin.controller import advance
+
+    app = sociallogin.provider.app
+    connection = SsoConnection.objects.select_related("account").filter(social_app=app).first()
+    account = connection.account if connection else None
+    flow = SigninFlow.load(request)
+    state = sociallogin.state.get("data") or {}
+    # The answer must belong to this browser's flow, waiting at this account's SSO step: a code
+    # from another account's provider cannot complete this sign-in (SECURITY.md 21).
+    if (connection is None or flow is None or not state.get("flow_id")
+            or not hmac.compare_digest(str(state["flow_id"]), flow.flow_id)
+            or not at_sso_step(flow, connection)):
+        return refuse(request, "wrong_flow", flow=flow, account=account, provider=app.provider_id)
+    id_token = sociallogin.account.extra_data.get("id_token") or {}
+    userinfo = sociallogin.account.extra_data.get("userinfo") or {}
+    expected_nonce = str(state.get("nonce") or "")
+    if not expected_nonce or not hmac.compare_digest(str(id_token.get("nonce", "")), expected_nonce):
+        return refuse(request, "invalid_response", flow=flow, account=account, check="nonce")
+    identity = identity_from_claims(account.authentication, id_token=id_token, userinfo=userinfo)
+    detail = {"issuer": identity.issuer, "subject": identity.subject}
+    user = flow.user
+    if user is None or not identity.username or identity.username != flow.username:
+        return refuse(request, "mismatch", flow=flow, account=account,
+                      enterprise_username=identity.username, **detail)
+    if not user.is_active:
+        return refuse(request, "inactive", flow=flow, account=account, **detail)
+    if AxesProxyHandler.is_locked(request, {"username": flow.username}):
+        return refuse(request, "locked_out", flow=flow, account=account, **detail)
+    try:
+        link_identity(user, identity)
+    except IdentityConflict as conflict:
+        return refuse(request, "identity_conflict", flow=flow, account=account,
+                      enterprise_username=identity.username, conflict=conflict.reason, **detail)
+    flow.authenticated(user, method=account.authentication)
+    flow.complete("sso")
+    return advance(flow)
+
+
+def provider_error(request: HttpRequest, provider, *, error: str | None, exception: Exception | None,
+                   extra_context: dict) -> HttpResponse:
+    """allauth has no verified answer: say what happened and what to do."""
+    app = getattr(provider, "app", None)
+    connection = SsoConnection.objects.select_related("account").filter(social_app=app).first() \
+        if app is not None and app.pk else None
+    account = connection.account if connection else None
+    flow = SigninFlow.load(request)
+    if exception is not None:
+        if isinstance(exception, RequestException):
+            return refuse(request, "unreachable", flow=flow, account=account, error=exception)
+        check = exception.reason if isinstance(exception, TokenRejected) else type(exception).__name__
+        return refuse(request, "invalid_response", flow=flow, account=account, check=check,
+                      error=exception)
+    if error == AuthError.CANCELLED:
+        return refuse(request, "cancelled", flow=flow, account=account)
+    if "state" not in extra_context:
+        # Missing, altered, expired or already used ``state`` (SECURITY.md 17).
+        return refuse(request, "expired", flow=flow, account=account, check="state")
+    code = request.GET.get("error", "")
+    safe_code = "".join(c for c in code if c.isalnum() or c in "_-.")[:64] or "unknown"
+    return refuse(request, "provider_error", flow=flow, account=account, error=safe_code,
+                  description=request.GET.get("error_description", ""))

@@ -46,6 +46,14 @@ APPLICATIONS = [
 
 SUPPORT_GROUP = "Support staff"
 
+# account number: SSO connection fields (placeholders: point them at a real or local provider)
+SSO_CONNECTIONS = {
+    "100003": {"tenant_id": "00000000-0000-0000-0000-000000000003",
+               "client_id": "contoso-demo-client", "client_secret": "contoso-demo-secret"},
+    "100004": {"issuer_url": "https://initech.okta.example/oauth2/default",
+               "client_id": "initech-demo-client", "client_secret": "initech-demo-secret"},
+}
+
 
 class Command(BaseCommand):
     help = "Creates the demo accounts, users and applications (DESIGN.md section 6). Idempotent."
@@ -103,18 +111,15 @@ class Command(BaseCommand):
             )
 
     def _sso_connections(self, accounts: dict[str, MitelAccount]) -> None:
+        """Contoso (Entra ID) and Initech (Okta), saved through the service so their SocialApps
+        exist. A connection already pointed elsewhere (``manage.py sso_demo_provider``) stays so."""
         from sso.models import SsoConnection
+        from sso.services.connections import save_connection
 
-        SsoConnection.objects.get_or_create(
-            account=accounts["100003"],
-            defaults={"tenant_id": "00000000-0000-0000-0000-000000000003",
-                      "client_id": "contoso-demo-client", "client_secret": "contoso-demo-secret"},
-        )
-        SsoConnection.objects.get_or_create(
-            account=accounts["100004"],
-            defaults={"issuer_url": "https://initech.okta.example/oauth2/default",
-                      "client_id": "initech-demo-client", "client_secret": "initech-demo-secret"},
-        )
+        for number, defaults in SSO_CONNECTIONS.items():
+            connection, _ = SsoConnection.objects.get_or_create(account=accounts[number],
+                                                                defaults=defaults)
+            save_connection(connection)
 
     def _time_states(self, users: dict[str, User], accounts: dict[str, MitelAccount], now) -> None:
         """Demo states that time wears off are put back on every run: expiry and the lockout."""

@@ -1,0 +1,69 @@
+"""Claims mapping per identity provider: what an ID token and userinfo say about the person.
+
+Identity-provider differences are data (``MAPPINGS``); ``identity_from_claims`` is the one rule
+that reads them.
+"""
+
+from dataclasses import dataclass
+
+from accounts.models import MitelAccount
+from accounts.usernames import canonical_username
+
+
+@dataclass(frozen=True)
+class ClaimsMapping:
+    """Where one identity provider puts the enterprise username."""
+
+    # Claims tried in order, each first in the (signed) ID token, then in userinfo.
+    username: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SsoIdentity:
+    """The person the identity provider vouched for."""
+
+    issuer: str
+    subject: str
+    username: str  # the enterprise username, canonical form; "" when none was asserted
+    username_claim: str  # which claim gave it
+    email: str = ""
+
+
+MAPPINGS: dict[str, ClaimsMapping] = {
+    # Entra ID puts preferred_username (the UPN) in the ID token only; its userinfo lacks it.
+    # Its e-mail claim is not verified by Microsoft (nOAuth), so it counts only when marked verified.
+    MitelAccount.Authentication.AZURE_AD: ClaimsMapping(username=("preferred_username", "upn", "email")),
+    # Okta's preferred_username is the Okta login, in both documents.
+    MitelAccount.Authentication.OKTA: ClaimsMapping(username=("preferred_username", "email")),
+}
+
+
+def _claim(document: dict, name: str) -> str:
+    value = document.get(name)
+    if not isinstance(value, str) or not value.strip():
+        return ""
+    if name == "email" and document.get("email_verified") is not True:
+        return ""  # an unverified address is only a label: never a username (SECURITY.md 20)
+    return value
+
+
+def identity_from_claims(authentication: str, *, id_token: dict, userinfo: dict) -> SsoIdentity:
+    """The identity in ``id_token`` (verified) and ``userinfo`` (same ``sub``), per the provider's mapping."""
+    mapping = MAPPINGS[authentication]
+    username, source = "", ""
+    for name in mapping.username:
+        for document in (id_token, userinfo):
+            username = _claim(document, name)
+            if username:
+                source = name
+                break
+        if username:
+            break
+    email = id_token.get("email") or userinfo.get("email") or ""
+    return SsoIdentity(
+        issuer=str(id_token["iss"]),
+        subject=str(id_token["sub"]),
+        username=canonical_username(username),
+        username_claim=source,
+        email=email if isinstance(email, str) else "",
+    )

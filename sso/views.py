@@ -1,0 +1,40 @@
+"""The one allauth URL we route: the identity provider's redirect back to us."""
+
+from allauth.socialaccount.adapter import get_adapter
+from allauth.socialaccount.models import SocialApp
+from allauth.socialaccount.providers.oauth2.client import OAuth2Error
+from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView
+from django.core.exceptions import MultipleObjectsReturned
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from requests import RequestException
+
+from .models import SsoConnection
+from .oidc import MitelOIDCAdapter, is_mitel_app
+from .services.login import provider_error
+
+
+@never_cache
+@require_GET
+def callback(request: HttpRequest, provider_id: str) -> HttpResponse:
+    """allauth's OAuth2 callback with our stricter adapter; our pages for whatever goes wrong.
+
+    allauth's own login, signup and connection views are not routed: a login can only start from
+    the sign-in flow's Single Sign On button (``sso.services.login.start_login``).
+    """
+    try:
+        provider = get_adapter(request).get_provider(request, provider_id)
+    except (SocialApp.DoesNotExist, MultipleObjectsReturned):
+        raise Http404 from None
+    if not is_mitel_app(provider.app) or not SsoConnection.objects.filter(social_app=provider.app).exists():
+        raise Http404
+    view = OAuth2CallbackView.adapter_view(MitelOIDCAdapter(request, provider_id))
+    try:
+        return view(request)
+    except (RequestException, OAuth2Error) as exc:
+        # Raised before allauth's own error handling starts, e.g. the discovery document of the
+        # identity provider is unreachable while exchanging the code.
+        return provider_error(request, provider, error=None, exception=exc, extra_context={})
+
+
