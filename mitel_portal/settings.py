@@ -155,16 +155,12 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 
+# Length and blocklist, never composition (NIST SP 800-63B-4, SECURITY.md 12; README "Password rules"):
+# 15 characters at least, NIST's minimum for a password that is the only factor; up to 256.
 AUTH_PASSWORD_VALIDATORS = [
-    {
-        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
-        "OPTIONS": {"user_attributes": ("username", "first_name", "last_name", "email")},
-    },
-    {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 12},
-    },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "accounts.validators.LengthValidator", "OPTIONS": {"min_length": 15, "max_length": 256}},
+    {"NAME": "accounts.validators.ContextWordsValidator", "OPTIONS": {"words": ("mitel",)}},
+    {"NAME": "accounts.validators.BlocklistValidator"},
 ]
 
 LOGIN_URL = "/signin/"
