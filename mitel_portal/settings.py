@@ -167,8 +167,10 @@ LOGIN_URL = "/signin/"
 LOGIN_REDIRECT_URL = "/me/"
 LOGOUT_REDIRECT_URL = "/signin/"
 
-# Sessions live in the database so that any app process can continue any flow.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions live in the database so that any app process can continue any flow. Django's database
+# store, whose rows also record the user (accounts.models.UserSession): a password change ends the
+# user's other sessions with one indexed delete.
+SESSION_ENGINE = "accounts.sessions"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 30 * 24 * 3600)  # "Stay signed in": 30 days
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
