@@ -171,7 +171,7 @@ class ContextWordsValidator:
 
     def get_help_text(self) -> str:
         quoted = ", ".join(f"“{word}”" for word in self.words)
-        return f"Doesn't contain {quoted} or your username"
+        return f"Doesn't contain {quoted} or your username (or a part of it)"
 
     def rule(self, user=None) -> Rule:
         return Rule(self.code, self.get_help_text(),

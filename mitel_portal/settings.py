@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.PasswordExpiryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -166,6 +167,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "/signin/"
 LOGIN_REDIRECT_URL = "/me/"
 LOGOUT_REDIRECT_URL = "/signin/"
+# How long a password-reset link works, in seconds (OWASP: short-lived); it also dies once used.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
 
 # Sessions live in the database so that any app process can continue any flow. Django's database
 # store, whose rows also record the user (accounts.models.UserSession): a password change ends the

@@ -15,6 +15,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from .account import AccountAfterPasswordStep, AccountBeforePasswordStep
 from .base import Step
+from .expiry import ExpiryStep
 from .flow import SigninFlow
 from .password import PasswordStep
 from .sso import SsoStep
@@ -29,6 +30,7 @@ STEPS: list[Step] = [
     SsoStep(),
     AccountAfterPasswordStep(),
     SsoStep(),
+    ExpiryStep(),
     StaySignedInStep(),
 ]
 
