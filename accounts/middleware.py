@@ -24,7 +24,7 @@ class PasswordExpiryMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if self.must_change_password(request) and not self.is_exempt(request.path):
+        if not self.is_exempt(request.path) and self.must_change_password(request):
             target = reverse("accounts:password_change")
             if request.method == "GET":
                 target = f"{target}?{urlencode({'next': request.get_full_path()})}"

@@ -264,9 +264,8 @@ def _mail(template: str, user: User, *, request: HttpRequest | None = None, **co
     """
     if not user.email:
         return False
-    context = {"user": user, "site_url": request.build_absolute_uri("/") if request else "",
-               "forgot_url": request.build_absolute_uri(reverse("accounts:password_forgot"))
-               if request else "", **context}
+    forgot_url = request.build_absolute_uri(reverse("accounts:password_forgot")) if request else ""
+    context = {"user": user, "forgot_url": forgot_url, **context}
     subject = " ".join(render_to_string(f"accounts/email/{template}_subject.txt", context).split())
     message = EmailMultiAlternatives(
         subject=subject,

@@ -331,7 +331,7 @@ def test_a_reset_never_signs_in_nor_keeps_what_the_sign_in_had_proven(client, de
 
 
 @pytest.mark.django_db
-def test_a_reset_for_someone_else_leaves_the_sign_in_in_progress_alone(client, demo, mailoutbox):
+def test_a_reset_for_someone_else_does_not_continue_their_sign_in(client, demo, mailoutbox):
     start_sign_in(client, "dave@acme.example")
     ask_for_reset(client, ALICE)
     response = set_new_password(client, link_in(mailoutbox[0]))
