@@ -3,6 +3,7 @@
 from urllib.parse import urlsplit
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -376,3 +377,24 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.user or self.username} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class UserSession(AbstractBaseSession):
+    """A database session that records whose it is, so a user's sessions are one indexed query away.
+
+    ``accounts.sessions.SessionStore`` sets ``user_id`` from the session data on every save, so it
+    follows every key rotation (sign-in, password change, step-up); a plain integer rather than a
+    foreign key, so a session of a deleted user never blocks a save.
+    """
+
+    user_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+
+    class Meta(AbstractBaseSession.Meta):
+        verbose_name = "session"
+        verbose_name_plural = "sessions"
+
+    @classmethod
+    def get_session_store_class(cls):
+        from .sessions import SessionStore
+
+        return SessionStore

@@ -52,3 +52,13 @@ def record_lockout(sender, request, username: str | None = None, ip_address=None
 def record_sign_out(sender, request, user: User | None, **kwargs) -> None:
     if request is not None and user is not None:
         audit.record(AuditEvent.Kind.SIGN_OUT, request=request, user=user)
+
+
+@receiver(user_logged_in, dispatch_uid="remember_signin_method")
+def remember_signin_method(sender, request, user: User, **kwargs) -> None:
+    """The session keeps how its user signed in: password expiry concerns password sign-ins only."""
+    from .middleware import SIGNIN_METHOD_SESSION_KEY
+
+    if request is not None and hasattr(request, "session"):
+        method = (getattr(request, "signin_context", None) or {}).get("method") or "password"
+        request.session[SIGNIN_METHOD_SESSION_KEY] = method

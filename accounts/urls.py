@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import mfa_pages, views
+from . import mfa_pages, password_pages, views
 from .signin.controller import signin_step
 from .signin.signout import signout
 from .signin.username import signin
@@ -17,4 +17,8 @@ urlpatterns = [
     path("me/mfa/setup/confirm/", mfa_pages.confirm, name="mfa_confirm"),
     path("me/mfa/remove/", mfa_pages.remove, name="mfa_remove"),
     path("me/mfa/backup-codes/", mfa_pages.backup_codes, name="mfa_backup_codes"),
+    path("password/change/", password_pages.password_change, name="password_change"),
+    path("password/forgot/", password_pages.password_forgot, name="password_forgot"),
+    path("password/forgot/sent/", password_pages.password_forgot_sent, name="password_forgot_sent"),
+    path("password/reset/<uidb64>/<token>/", password_pages.password_reset, name="password_reset"),
 ]

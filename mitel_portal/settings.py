@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.PasswordExpiryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -156,24 +157,24 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 
+# Length and blocklist, never composition (NIST SP 800-63B-4, SECURITY.md 12; README "Password rules"):
+# 15 characters at least, NIST's minimum for a password that is the only factor; up to 256.
 AUTH_PASSWORD_VALIDATORS = [
-    {
-        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
-        "OPTIONS": {"user_attributes": ("username", "first_name", "last_name", "email")},
-    },
-    {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 12},
-    },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "accounts.validators.LengthValidator", "OPTIONS": {"min_length": 15, "max_length": 256}},
+    {"NAME": "accounts.validators.ContextWordsValidator", "OPTIONS": {"words": ("mitel",)}},
+    {"NAME": "accounts.validators.BlocklistValidator"},
 ]
 
 LOGIN_URL = "/signin/"
 LOGIN_REDIRECT_URL = "/me/"
 LOGOUT_REDIRECT_URL = "/signin/"
+# How long a password-reset link works, in seconds (OWASP: short-lived); it also dies once used.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
 
-# Sessions live in the database so that any app process can continue any flow.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions live in the database so that any app process can continue any flow. Django's database
+# store, whose rows also record the user (accounts.models.UserSession): a password change ends the
+# user's other sessions with one indexed delete.
+SESSION_ENGINE = "accounts.sessions"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 30 * 24 * 3600)  # "Stay signed in": 30 days
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

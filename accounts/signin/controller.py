@@ -16,6 +16,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from .account import AccountAfterPasswordStep, AccountBeforePasswordStep
 from .base import Step
 from .code import CodeStep, MfaEnrolStep
+from .expiry import ExpiryStep
 from .flow import SigninFlow
 from .password import PasswordStep
 from .sso import SsoStep
@@ -25,13 +26,12 @@ from .username import UsernameStep
 STEPS: list[Step] = [
     UsernameStep(),
     AccountBeforePasswordStep(),
-    SsoStep(),
+    SsoStep(),  # before the password: it also covers SSO accounts that cannot take one yet
     PasswordStep(),
-    SsoStep(),
     AccountAfterPasswordStep(),
     CodeStep(),
     MfaEnrolStep(),
-    SsoStep(),
+    ExpiryStep(),
     StaySignedInStep(),
 ]
 

@@ -1,0 +1,48 @@
+"""Middleware of the accounts app."""
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+
+from .services.passwords import password_expiry
+
+# How the session's user signed in ("password", "azure_ad", "okta"), written at sign-in.
+SIGNIN_METHOD_SESSION_KEY = "signin_method"
+
+
+class PasswordExpiryMiddleware:
+    """A signed-in user whose password has expired opens nothing but the change form (SECURITY.md 16).
+
+    For passwords that expire during a long session; at sign-in the expiry step stops the flow.
+    Sign-out, static files and ``/healthz`` stay open. Sessions that signed in with Single Sign On
+    are left alone, as at sign-in.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not self.is_exempt(request.path) and self.must_change_password(request):
+            target = reverse("accounts:password_change")
+            if request.method == "GET":
+                target = f"{target}?{urlencode({'next': request.get_full_path()})}"
+            return HttpResponseRedirect(target)
+        return self.get_response(request)
+
+    @staticmethod
+    def is_exempt(path: str) -> bool:
+        return (path in {reverse("accounts:password_change"), reverse("accounts:signout"),
+                         reverse("healthz")}
+                or path.startswith(settings.STATIC_URL))
+
+    @staticmethod
+    def must_change_password(request: HttpRequest) -> bool:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return False
+        # Sessions from before the method was recorded count as password sign-ins.
+        if request.session.get(SIGNIN_METHOD_SESSION_KEY, "password") != "password":
+            return False
+        return password_expiry(user).expired

@@ -1,0 +1,280 @@
+"""The password lifecycle: expiry policy, change, forgotten-password reset (DESIGN.md 3.5 and 4)."""
+
+import logging
+import math
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+from django.conf import settings
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+
+from ..models import AuditEvent, MitelAccount, User
+from ..sessions import end_sessions
+from ..usernames import canonical_username
+from . import audit
+
+logger = logging.getLogger(__name__)
+
+# --- Expiry policy ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PasswordPolicy:
+    """How long a password lasts (``max_age_days``, 0 = for ever) and how early the user is warned."""
+
+    max_age_days: int = 0
+    warning_days: int = 0
+
+    @property
+    def expires(self) -> bool:
+        return self.max_age_days > 0
+
+
+def strictest_policy(accounts: Iterable[MitelAccount]) -> PasswordPolicy:
+    """The policy of a user in ``accounts``: the shortest non-zero maximum age, and of the accounts
+    that set one, the longest warning (never longer than that age)."""
+    expiring = [a for a in accounts if a.password_max_age_days > 0]
+    if not expiring:
+        return PasswordPolicy()
+    max_age = min(a.password_max_age_days for a in expiring)
+    warning = max(a.password_warning_days for a in expiring)
+    return PasswordPolicy(max_age_days=max_age, warning_days=min(warning, max_age))
+
+
+def password_policy(user: User) -> PasswordPolicy:
+    accounts = MitelAccount.objects.filter(memberships__user=user, password_max_age_days__gt=0)
+    return strictest_policy(accounts.only("password_max_age_days", "password_warning_days"))
+
+
+@dataclass(frozen=True)
+class PasswordExpiry:
+    """Where a password stands: ``expires_at`` (None: never), expired, or within the warning window."""
+
+    expires_at: datetime | None = None
+    expired: bool = False
+    warn: bool = False
+    days_left: int | None = None  # whole days until it expires, rounded down
+
+    @property
+    def due(self) -> bool:
+        """Whether the sign-in must stop at the expiry step."""
+        return self.expired or self.warn
+
+
+def expiry_of(changed_at: datetime, policy: PasswordPolicy, *, now: datetime | None = None) -> PasswordExpiry:
+    """The expiry of a password set at ``changed_at`` under ``policy``, seen at ``now``."""
+    if not policy.expires:
+        return PasswordExpiry()
+    now = now or timezone.now()
+    expires_at = changed_at + timedelta(days=policy.max_age_days)
+    left = expires_at - now
+    if left <= timedelta(0):
+        return PasswordExpiry(expires_at=expires_at, expired=True, days_left=0)
+    days_left = math.floor(left / timedelta(days=1))
+    return PasswordExpiry(expires_at=expires_at, warn=left <= timedelta(days=policy.warning_days),
+                          days_left=days_left)
+
+
+def password_expiry(user: User, *, now: datetime | None = None) -> PasswordExpiry:
+    """The expiry of the user's password under the strictest policy of their accounts.
+
+    Users without a usable password (Single Sign On only) have nothing to expire.
+    """
+    if not user.has_usable_password():
+        return PasswordExpiry()
+    return expiry_of(user.password_changed_at, password_policy(user), now=now)
+
+
+# --- Change -------------------------------------------------------------------------------------
+
+
+def change_password(user: User, new_password: str, *, request: HttpRequest | None = None,
+                    acting_user: User | None = None, now: datetime | None = None,
+                    reason: str = "changed") -> int:
+    """Set ``new_password``, record it, end the user's other sessions; mail a confirmation after commit.
+
+    The session of ``request`` stays signed in when it is the user's own (the sign-in flow's, or the
+    change page's); every other session of the user ends at once. Returns how many ended.
+    """
+    return _set_password(user, new_password, kind=AuditEvent.Kind.PASSWORD_CHANGED, request=request,
+                         acting_user=acting_user, now=now, reason=reason)
+
+
+def _set_password(user: User, new_password: str, *, kind: str, request: HttpRequest | None,
+                  acting_user: User | None, now: datetime | None, **detail) -> int:
+    now = now or timezone.now()
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.password_changed_at = now
+        user.save(update_fields=["password", "password_changed_at"])
+        keep = None
+        if request is not None and hasattr(request, "session"):
+            if hasattr(request, "user") and (acting_user is None or acting_user.pk == user.pk):
+                # A new session key, and the new password's hash in the session: this one stays.
+                update_session_auth_hash(request, user)
+            keep = request.session.session_key
+        ended = end_sessions(user, keep=keep)
+        audit.record(kind, request=request, user=user, actor=acting_user or user,
+                     sessions_ended=ended, **detail)
+    template = "password_reset_done" if kind == AuditEvent.Kind.PASSWORD_RESET else "password_changed"
+    transaction.on_commit(partial(_mail, template, user, request=request, when=now), robust=True)
+    return ended
+
+
+# --- Forgotten password -------------------------------------------------------------------------
+
+
+class PasswordResetTokens(PasswordResetTokenGenerator):
+    """Reset-link tokens: single-use, expiring after ``PASSWORD_RESET_TIMEOUT`` seconds.
+
+    The token is an HMAC of the user's password hash, last sign-in and e-mail address (Django's
+    ``_make_hash_value``): setting any password, signing in or changing the address kills every link
+    sent before. A salt of our own keeps tokens of other users of Django's generator (allauth's) from
+    working here. ``now`` is the clock, for tests.
+    """
+
+    key_salt = "accounts.services.passwords.PasswordResetTokens"
+
+    def __init__(self, now: datetime | None = None) -> None:
+        super().__init__()
+        self.clock = now
+
+    def _now(self) -> datetime:
+        return (self.clock or timezone.now()).astimezone(UTC).replace(tzinfo=None)
+
+
+def reset_link_path(user: User, *, now: datetime | None = None) -> str:
+    uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
+    return reverse("accounts:password_reset", args=[uidb64, PasswordResetTokens(now).make_token(user)])
+
+
+def user_from_uidb64(uidb64: str) -> User | None:
+    try:
+        pk = User._meta.pk.to_python(force_str(urlsafe_base64_decode(uidb64)))
+        return User.objects.get(pk=pk, is_active=True)
+    except (TypeError, ValueError, OverflowError, ValidationError, User.DoesNotExist):
+        return None
+
+
+def check_reset_token(user: User | None, token: str | None, *, now: datetime | None = None) -> bool:
+    return bool(user and token) and PasswordResetTokens(now).check_token(user, token)
+
+
+def users_for_reset(typed: str) -> list[User]:
+    """Active users whose username or stored e-mail address is ``typed``.
+
+    As Django's PasswordResetForm does since CVE-2019-19844: the database's case-insensitive match
+    is only a first cut (PostgreSQL's ``UPPER`` makes ``ı`` match ``i``), then addresses must be
+    equal once NFKC-normalised and case-folded; mail only ever goes to the stored address.
+    """
+    typed = typed.strip()
+    if not typed:
+        return []
+    username = canonical_username(typed)
+    compatible = unicodedata.normalize("NFKC", typed)
+    candidates = User.objects.filter(
+        Q(username=username) | Q(email__iexact=typed) | Q(email__iexact=compatible), is_active=True)
+    return [user for user in candidates
+            if user.username == username or (user.email and _same_address(typed, user.email))]
+
+
+def _same_address(a: str, b: str) -> bool:
+    return unicodedata.normalize("NFKC", a).casefold() == unicodedata.normalize("NFKC", b).casefold()
+
+
+def identity_provider_accounts(user: User) -> list[MitelAccount]:
+    """The accounts of a user who can sign in only with Single Sign On; empty for everyone else."""
+    accounts = [m.account for m in user.memberships.select_related("account")]
+    if accounts and not any(account.password_allowed for account in accounts):
+        return accounts
+    return []
+
+
+def send_password_reset(user_or_address: User | str, *, request: HttpRequest,
+                        acting_user: User | None = None) -> int:
+    """E-mail each matching user a single-use reset link, or, to Single Sign On users, where to reset.
+
+    Says nothing about who exists: unknown addresses, users without an address and mail-server
+    errors are recorded and logged, never raised, so every caller can answer the same whatever
+    happened. Returns the number of e-mails the mail server accepted (for the Connect Portal).
+    """
+    if isinstance(user_or_address, User):
+        users = [user_or_address] if user_or_address.is_active else []
+        typed = user_or_address.username
+    else:
+        typed = str(user_or_address)
+        users = users_for_reset(typed)
+    if not users:
+        audit.record(AuditEvent.Kind.PASSWORD_RESET_REQUESTED, request=request, actor=acting_user,
+                     username=canonical_username(typed), matched=False)
+        return 0
+    sent = 0
+    for user in users:
+        providers = identity_provider_accounts(user)
+        audit.record(AuditEvent.Kind.PASSWORD_RESET_REQUESTED, request=request, user=user,
+                     actor=acting_user, matched=True, single_sign_on=bool(providers),
+                     has_email=bool(user.email))
+        if providers:
+            sent += _mail("password_reset_sso", user, request=request, accounts=providers)
+        else:
+            url = request.build_absolute_uri(reset_link_path(user))
+            sent += _mail("password_reset", user, request=request, reset_url=url,
+                          valid_minutes=settings.PASSWORD_RESET_TIMEOUT // 60)
+    return sent
+
+
+def complete_password_reset(user: User, new_password: str, *, request: HttpRequest | None = None,
+                            now: datetime | None = None) -> int:
+    """Set the password chosen through a reset link, clear the user's lockout, record both.
+
+    Never signs anyone in: the sign-in flow asks for the new password (and any second factor).
+    """
+    from axes.utils import reset as reset_lockout
+
+    with transaction.atomic():
+        ended = _set_password(user, new_password, kind=AuditEvent.Kind.PASSWORD_RESET, request=request,
+                              acting_user=None, now=now)
+        if user.username and reset_lockout(username=user.username):
+            audit.record(AuditEvent.Kind.UNLOCKED, request=request, user=user, actor=user,
+                         via="password_reset")
+    return ended
+
+
+# --- Mail ---------------------------------------------------------------------------------------
+
+
+def _mail(template: str, user: User, *, request: HttpRequest | None = None, **context) -> bool:
+    """Send ``accounts/email/<template>`` (subject, text and HTML bodies) to the user's stored address.
+
+    Mail-server errors are logged, not raised: the caller's answer must not depend on them.
+    """
+    if not user.email:
+        return False
+    forgot_url = request.build_absolute_uri(reverse("accounts:password_forgot")) if request else ""
+    context = {"user": user, "forgot_url": forgot_url, **context}
+    subject = " ".join(render_to_string(f"accounts/email/{template}_subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string(f"accounts/email/{template}.txt", context),
+        to=[user.email],
+    )
+    message.attach_alternative(render_to_string(f"accounts/email/{template}.html", context), "text/html")
+    try:
+        return message.send() > 0
+    except Exception:
+        logger.exception("Could not send the %s e-mail to user %s", template, user.pk)
+        return False

@@ -1,0 +1,31 @@
+"""``SESSION_ENGINE``: database sessions that know their user, so a user's sessions can be ended."""
+
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+
+
+class SessionStore(DatabaseSessionStore):
+    @classmethod
+    def get_model_class(cls):
+        from .models import UserSession
+
+        return UserSession
+
+    def create_model_instance(self, data):
+        session = super().create_model_instance(data)
+        try:
+            session.user_id = int(data.get(SESSION_KEY))
+        except (TypeError, ValueError):
+            session.user_id = None
+        return session
+
+
+def end_sessions(user, *, keep: str | None = None) -> int:
+    """Delete the user's sessions but ``keep`` (a session key): those browsers are signed out at once."""
+    from .models import UserSession
+
+    sessions = UserSession.objects.filter(user_id=user.pk)
+    if keep:
+        sessions = sessions.exclude(session_key=keep)
+    deleted, _ = sessions.delete()
+    return deleted
