@@ -3,6 +3,7 @@
 from axes.models import AccessAttempt
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from .models import AuditEvent, User
@@ -62,3 +63,12 @@ def remember_signin_method(sender, request, user: User, **kwargs) -> None:
     if request is not None and hasattr(request, "session"):
         method = (getattr(request, "signin_context", None) or {}).get("method") or "password"
         request.session[SIGNIN_METHOD_SESSION_KEY] = method
+
+
+@receiver(post_save, sender=User, dispatch_uid="end_sessions_of_deactivated_users")
+def end_sessions_of_deactivated_users(sender, instance: User, **kwargs) -> None:
+    """A deactivated user is signed out everywhere at once, however they were deactivated."""
+    if not instance.is_active:
+        from .sessions import end_sessions
+
+        end_sessions(instance)

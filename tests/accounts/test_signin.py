@@ -283,13 +283,15 @@ def test_the_session_key_rotates_on_every_step_that_raises_privilege(client, dem
 
 
 def test_after_sign_out_the_old_cookie_opens_nothing(client, demo):
-    from django.contrib.sessions.models import Session
     from django.test import Client
+
+    from accounts.models import UserSession
 
     sign_in(client, "alice@acme.example")
     old_cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert UserSession.objects.filter(session_key=old_cookie).exists()
     assert client.post("/signout/")["Location"] == "/signin/"
-    assert not Session.objects.filter(session_key=old_cookie).exists()
+    assert not UserSession.objects.filter(session_key=old_cookie).exists()
     replay = Client()
     replay.cookies[settings.SESSION_COOKIE_NAME] = old_cookie
     assert replay.get("/signin/").status_code == 200  # the sign-in form, not a redirect onward
@@ -304,10 +306,14 @@ def test_sign_out_by_get_only_asks(client, demo):
 
 
 def test_deactivating_a_user_ends_their_sessions(client, demo):
+    from accounts.models import UserSession
+
     sign_in(client, "alice@acme.example")
     alice = demo["alice@acme.example"]
+    assert UserSession.objects.filter(user_id=alice.pk).count() == 1
     alice.is_active = False
     alice.save(update_fields=["is_active"])
+    assert not UserSession.objects.filter(user_id=alice.pk).exists()
     response = client.get("/signin/")
     assert response.status_code == 200  # the form again, not a redirect onward
     assert not response.wsgi_request.user.is_authenticated
