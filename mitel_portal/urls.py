@@ -9,3 +9,5 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("sso.urls")),
 ]
+
+handler500 = "mitel_portal.errors.server_error"
