@@ -202,3 +202,12 @@ def test_the_checks_catch_an_accessibility_violation(browse):
     user.page.evaluate("() => document.querySelector('form').append(document.createElement('select'))")
     with pytest.raises(AssertionError, match="select-name"):
         user.check("never saved", screenshot=False)
+
+
+def test_a_long_username_wraps_on_the_narrowest_phone_without_sideways_scrolling(browse):
+    user = browse({"width": 320, "height": 640})  # WCAG 1.4.10 reflow: 320 CSS pixels
+    long_name = "firstname.middlename.lastname.department@subsidiary.acme-dental.example"
+    enter_username(user, long_name)
+    assert user.heading() == "Enter your password"
+    assert long_name in user.page.locator(".username-chip").inner_text()
+    user.check("long username at 320 px")
