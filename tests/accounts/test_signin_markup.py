@@ -75,14 +75,25 @@ def screens(client: Client) -> dict:
     client.cookies.clear()
     pages["sso"] = next_with(client, "erin@contoso.example")
     pages["password, sso offered"] = post_step(client, pages["sso"], {"action": "password"})
-    back_to_sso = post_step(client, pages["password, sso offered"], {"action": "sso"})
-    pages["sso unavailable"] = post_step(client, back_to_sso, {"action": "sso"})
+    client.cookies.clear()
+    pages["sso unavailable"] = post_step(client, next_with(client, sso_without_connection()),
+                                         {"action": "sso"})
     client.cookies.clear()
     pages["locked out"] = post_step(client, next_with(client, "mallory@acme.example"),
                                     {"password": DEMO_PASSWORD})
     client.cookies.clear()
     pages["signed out"] = client.get("/signout/")
     return pages
+
+
+def sso_without_connection() -> str:
+    """A user of an Entra ID account whose SSO connection is not set up yet: the unavailable page."""
+    from tests.factories import MembershipFactory, MitelAccountFactory, UserFactory
+
+    account = MitelAccountFactory(name="Umbrella Corp", authentication="azure_ad")
+    user = UserFactory(username="ursula@umbrella.example")
+    MembershipFactory(account=account, user=user)
+    return user.username
 
 
 @pytest.fixture

@@ -7,11 +7,20 @@ docs/screenshots/, a test run to a temporary folder.
 
 import pytest
 
+from tests.factories import MembershipFactory, MitelAccountFactory, UserFactory
+
 from .conftest import DESKTOP, PHONE
 
 pytestmark = pytest.mark.browser
 
 DEMO_PASSWORD = "Mitel-demo-2026!"
+
+
+def sso_without_connection() -> str:
+    """A user of an Entra ID account whose SSO connection is not set up yet: the unavailable page."""
+    user = UserFactory(username="ursula@umbrella.example")
+    MembershipFactory(user=user, account=MitelAccountFactory(name="Umbrella Corp", authentication="azure_ad"))
+    return user.username
 
 
 def next_with(browsing, username: str, query: str = "") -> None:
@@ -58,6 +67,7 @@ def walk(open_browser, viewport, width_name):
     yield "10 password or single sign on", user, "Enter your password"
     next_with(user, "frank@initech.example")
     yield "11 single sign on only", user, "Sign in with your company account"
+    next_with(user, sso_without_connection())
     click(user, "Single Sign On")
     yield "12 single sign on unavailable", user, "Single Sign On is unavailable"
 
