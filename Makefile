@@ -14,19 +14,33 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
+# axe-core for the browser tests (npm, pinned in package-lock.json); skipped where npm is missing.
+NODE_STAMP := node_modules/.package-lock.json
+NODE_DEPS := $(if $(shell command -v npm 2>/dev/null),$(NODE_STAMP))
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
 run: install
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py seed_demo
 	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-test: install
+test: install $(NODE_DEPS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Every sign-in screen at 360 px and 1280 px wide, into docs/screenshots/ (linked from the README).
+screenshots: install $(NODE_STAMP)
+	@test -x /usr/bin/chromium || { echo "make screenshots needs Chromium: apt-get install chromium"; exit 1; }
+	rm -f docs/screenshots/*.png
+	SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/browser/test_screens.py -q -p no:cacheprovider
+	@if command -v pngquant >/dev/null; then pngquant --force --ext .png --quality 65-90 --skip-if-larger \
+		--strip docs/screenshots/*.png || test $$? -ge 98; else echo "(apt-get install pngquant makes them smaller)"; fi
 
 lint: install
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-shm db.sqlite3-wal
+	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-shm db.sqlite3-wal node_modules
 
 # A local OpenID Connect provider for the demo's Single Sign On, on http://127.0.0.1:9400, with erin
 # (Contoso, Entra ID) and frank (Initech, Okta); the demo's SSO connections are pointed at it first.
