@@ -113,7 +113,7 @@ def test_the_walk_reaches_every_sign_in_screen(pages):
         "stay": "accounts/signin/stay.html",
         "sso": "accounts/signin/sso.html",
         "password, sso offered": "accounts/signin/password.html",
-        "sso unavailable": "accounts/signin/sso_unavailable.html",
+        "sso unavailable": "sso/refused.html",
         "locked out": "accounts/signin/locked_out.html",
         "signed out": "accounts/signin/signout.html",
     }

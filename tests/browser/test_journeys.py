@@ -115,8 +115,6 @@ def test_bob_picks_one_of_his_accounts_on_a_phone(browse):
     assert session_cookie(bob)["expires"] == -1  # ends with the browser
 
 
-@pytest.mark.xfail(strict=True, reason="the password expiry step (DESIGN.md 3.5) comes with the passwords "
-                   "branch: today carol goes on to 'Stay signed in?'")
 def test_carol_whose_password_expired_must_change_it_before_going_on(browse):
     carol = browse()
     enter_username(carol, "carol@acme.example")
@@ -124,10 +122,20 @@ def test_carol_whose_password_expired_must_change_it_before_going_on(browse):
     carol.page.get_by_label("Password").fill(DEMO_PASSWORD)
     with carol.page.expect_navigation():
         carol.page.get_by_role("button", name="Sign in").click()
-    # From here the lead finishes the journey once the expiry step is merged: change the password
-    # (autocomplete="new-password"), then "Stay signed in?", then the application.
-    assert re.search(r"expired|change your password", carol.heading(), re.I), carol.heading()
+    assert carol.heading() == "Your password has expired"
+    assert carol.page.get_by_role("button", name="Later").count() == 0
     carol.check("carol 2 password expired")
+
+    new_password = carol.page.get_by_label("New password", exact=True)
+    assert new_password.get_attribute("autocomplete") == "new-password"
+    new_password.fill("a quiet harbour at dawn 2026")
+    carol.page.get_by_label("New password again").fill("a quiet harbour at dawn 2026")
+    with carol.page.expect_navigation():
+        carol.page.get_by_role("button", name="Change password").click()
+    assert carol.heading() == "Stay signed in?"
+    carol.page.get_by_role("button", name="No").click()
+    carol.page.wait_for_url(MEETINGS)
+    carol.screenshot("carol 3 in the application")
 
 
 def test_mallory_is_told_she_is_locked_out_and_how_to_get_back_in(browse):

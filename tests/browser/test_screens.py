@@ -69,22 +69,39 @@ def walk(open_browser, viewport, width_name):
     yield "11 single sign on only", user, "Sign in with your company account"
     next_with(user, sso_without_connection())
     click(user, "Single Sign On")
-    yield "12 single sign on unavailable", user, "Single Sign On is unavailable"
+    yield "12 single sign on unavailable", user, "Single Sign On is not set up for this account yet"
 
     next_with(user, "mallory@acme.example")
     user.page.get_by_label("Password").fill(DEMO_PASSWORD)
     click(user, "Sign in")
     yield "13 locked out", user, "Your sign-in is locked"
 
+    next_with(user, "carol@acme.example")
+    user.page.get_by_label("Password").fill(DEMO_PASSWORD)
+    click(user, "Sign in")
+    yield "14 password expired", user, "Your password has expired"
+
+    next_with(user, "trent@acme.example")
+    user.page.get_by_label("Password").fill(DEMO_PASSWORD)
+    click(user, "Sign in")
+    yield "15 verify code", user, "Verify code"
+
+    user.goto("/password/forgot/")
+    yield "16 forgot password", user, "Forgot your password?"
+
     next_with(user, "dave@acme.example")
     user.page.get_by_label("Password").fill(DEMO_PASSWORD)
     click(user, "Sign in")
+    yield "17 password expiring", user, "Your password will expire in 3 days"
+    click(user, "Later")
     click(user, "No")
+    user.goto("/password/change/")
+    yield "18 change password", user, "Change your password"
     user.goto("/signout/")
-    yield "14 sign out", user, "Sign out"
+    yield "19 sign out", user, "Sign out"
     click(user, "Sign out")
     user.goto("/signout/")
-    yield "15 signed out", user, "Sign out"
+    yield "20 signed out", user, "Sign out"
 
 
 @pytest.mark.parametrize(("width_name", "viewport"), [("360", PHONE), ("1280", DESKTOP)])
@@ -95,4 +112,4 @@ def test_every_sign_in_screen_passes_the_policy_and_axe_at_phone_and_desktop_wid
         assert browsing.heading() == heading, name
         browsing.check(name)
         seen.append(name)
-    assert len(seen) == 15
+    assert len(seen) == 20
