@@ -175,3 +175,7 @@ def open_browser(chromium, site, axe_source, screenshot_dir):
     yield open_
     for context in contexts:
         context.close()
+
+
+# The SSO journeys run against the same local OpenID Connect providers as tests/sso.
+from tests.sso.conftest import oidc_providers, sso  # noqa: E402,F401
