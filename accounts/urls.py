@@ -1,9 +1,10 @@
 from django.urls import path
 
-from . import views
+from . import personal, views
 
 app_name = "accounts"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("me/", personal.personal_information, name="me"),
 ]
