@@ -320,7 +320,7 @@ class UserAdmin(PortalModelAdmin):
             ("Name and e-mail", {"fields": ["first_name", "last_name", "email"]}),
         ]
         if staff:
-            fieldsets.append(("Mitel staff", {"fields": list(STAFF_FIELDS)}))
+            fieldsets.append(("Status and permissions", {"fields": list(STAFF_FIELDS)}))
         if obj is not None:
             fieldsets.append(("Sign-in", {"fields": list(DATE_FIELDS)}))
         return fieldsets
