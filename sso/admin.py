@@ -32,7 +32,7 @@ class SsoConnectionForm(forms.ModelForm):
         label="New client secret",
         required=False,
         strip=True,
-        max_length=512,
+        max_length=SsoConnection._meta.get_field("client_secret").max_length,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="The current secret is never shown. Leave empty to keep it.",
     )

@@ -113,10 +113,12 @@ def two_accounts(db) -> TwoAccounts:
     MembershipFactory(user=bea, account=b, is_technical_contact=True)
     MembershipFactory(user=sam, account=b, is_decision_maker=True, is_billing_contact=True)
     a_connection = SsoConnection.objects.create(
-        account=a, tenant_id="alpha-tenant", client_id="alpha-client-id", client_secret="alpha-secret-value"
+        account=a, tenant_id="0a0a0a0a-0000-4000-8000-000000000001", client_id="alpha-client-id",
+        client_secret="alpha-secret-value",
     )
     b_connection = SsoConnection.objects.create(
-        account=b, tenant_id="bravo-tenant", client_id="bravo-client-id", client_secret="bravo-secret-value"
+        account=b, tenant_id="0b0b0b0b-0000-4000-8000-000000000002", client_id="bravo-client-id",
+        client_secret="bravo-secret-value",
     )
     yesterday = timezone.now() - timedelta(days=1)
     b_event = AuditEvent.objects.create(

@@ -28,7 +28,7 @@ def test_personal_information_shows_the_users_details_accounts_roles_and_links(c
     assert "Bob Baker" in page
     assert "Acme Dental" in page and "Globex Partners" in page and "100002" in page
     assert bob.last_login.strftime("%Y") in page
-    assert 'href="/password/change/"' in page and 'href="/mfa/setup/"' in page
+    assert 'href="/password/change/"' in page and 'href="/me/mfa/setup/"' in page
     assert "Open the Connect Portal" not in page
 
 

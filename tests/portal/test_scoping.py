@@ -14,7 +14,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from django.contrib.sessions.models import Session
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.urls import URLResolver
 from django.urls.resolvers import RegexPattern
 
@@ -29,11 +29,11 @@ OBJECT_PARAMETER = re.compile(r"<(?:\w+:)?(?:object_id|pk|id)>")
 
 
 def snapshot() -> dict:
-    """Every row of every table but sessions: what "nothing changed" compares."""
+    """Every row of every table but sessions (whatever the session model): what "nothing changed" compares."""
     return {
         model._meta.label: sorted(map(repr, model._default_manager.order_by("pk").values_list()))
         for model in apps.get_models()
-        if model is not Session
+        if not issubclass(model, AbstractBaseSession)
     }
 
 
