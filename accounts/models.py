@@ -92,6 +92,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         verbose_name = "user"
         verbose_name_plural = "users"
+        permissions = [
+            ("unlock_user", "Can unlock a locked-out user"),
+            ("reset_user_mfa", "Can reset a user's multi-factor authentication"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(username=Lower(Trim("username"))) & ~Q(username=""),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import mfa_pages, password_pages, views
+from . import mfa_pages, password_pages, personal, views
 from .signin.controller import signin_step
 from .signin.signout import signout
 from .signin.username import signin
@@ -21,4 +21,5 @@ urlpatterns = [
     path("password/forgot/", password_pages.password_forgot, name="password_forgot"),
     path("password/forgot/sent/", password_pages.password_forgot_sent, name="password_forgot_sent"),
     path("password/reset/<uidb64>/<token>/", password_pages.password_reset, name="password_reset"),
+    path("me/", personal.personal_information, name="me"),
 ]

@@ -1,9 +1,292 @@
-"""The Connect Portal: the Django admin site, branded for Mitel."""
+"""The Connect Portal: the Django admin site, branded for Mitel, and what its model admins share."""
+
+import csv
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import admin
+from django.contrib.admin import SimpleListFilter
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django_otp import user_has_device
+
+from accounts.models import Membership
+from accounts.services.memberships import (
+    ROLE_ABILITIES,
+    Ability,
+    abilities_in_some_account,
+    accounts_visible_to,
+    has_global,
+    is_authorized_contact,
+)
+
+SIGNIN_URL = "/signin/"
+PASSWORD_CHANGE_URL = "/password/change/"
+PORTAL_APP_SLUG = "connect-portal"
+
+
+def per_request(request: HttpRequest, key: tuple, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per request: the admin asks the same permission many times per page."""
+    memo = request.__dict__.setdefault("_portal_memo", {})
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+def anywhere(request: HttpRequest, ability: Ability) -> bool:
+    """Whether the signed-in person holds ``ability`` in some account (or in all, as Mitel staff)."""
+    user = request.user
+    if has_global(user, ability):
+        return True
+    return ability in per_request(request, ("abilities",), lambda: abilities_in_some_account(user))
+
+
+def needs_second_factor(request: HttpRequest) -> bool:
+    """Signed in with a password but the code of a confirmed OTP device not yet given (SECURITY.md 24)."""
+    user = request.user
+    is_verified = getattr(user, "is_verified", None)
+    return user_has_device(user, confirmed=True) and not (is_verified and is_verified())
 
 
 class ConnectPortalSite(admin.AdminSite):
     site_header = "Mitel Connect Portal"
     site_title = "Mitel Connect Portal"
     index_title = "Your Mitel accounts"
+    site_url = "/me/"
+    index_template = "admin/portal/index.html"
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        """Mitel staff, or an Authorized Contact, signed in all the way (second factor included).
+
+        Asked afresh on every request, so a contact who loses their last role loses the portal at
+        once.
+        """
+        return per_request(request, ("portal",), lambda: self._may_enter(request))
+
+    def _may_enter(self, request: HttpRequest) -> bool:
+        user = request.user
+        if not (user.is_authenticated and user.is_active):
+            return False
+        if not (user.is_staff or is_authorized_contact(user)):
+            return False
+        return not needs_second_factor(request)
+
+    def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        """No password form of its own: sign-in goes through /signin/, with its lockout and MFA."""
+        user = request.user
+        if (user.is_authenticated and user.is_active and not needs_second_factor(request)
+                and not self.has_permission(request)):
+            return TemplateResponse(request, "admin/portal/no_access.html", status=403)
+        index = reverse("admin:index", current_app=self.name)
+        wanted = request.GET.get("next", "")
+        if not (wanted.startswith(index) and url_has_allowed_host_and_scheme(
+                wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure())):
+            wanted = index
+        return HttpResponseRedirect(f"{SIGNIN_URL}?{urlencode({'app': PORTAL_APP_SLUG, 'next': wanted})}")
+
+    def password_change(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        return HttpResponseRedirect(PASSWORD_CHANGE_URL)
+
+    def password_change_done(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        return HttpResponseRedirect(self.site_url)
+
+    def view_on_site(self, request: HttpRequest, content_type_id: str, object_id: str) -> HttpResponse:
+        """Django's generic "view on site" redirect would look up any object of any model."""
+        raise Http404("Nothing here is shown on the site.")
+
+    def get_urls(self):
+        urls = [url for url in super().get_urls() if getattr(url, "name", None) != "view_on_site"]
+        urls.insert(0, path(
+            "r/<path:content_type_id>/<path:object_id>/",
+            self.admin_view(self.view_on_site),
+            name="view_on_site",
+        ))
+        return urls
+
+    def get_log_entries(self, request: HttpRequest):
+        return super().get_log_entries(request).filter(user_id=request.user.pk)
+
+    def index(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        context = {
+            "portal_accounts": dashboard_rows(request.user),
+            "portal_can_search_users": anywhere(request, Ability.VIEW_USERS),
+            **(extra_context or {}),
+        }
+        return super().index(request, context)
+
+
+def dashboard_rows(user) -> list[dict]:
+    """The signed-in contact's accounts, with their roles and the pages those roles open."""
+    rows = []
+    memberships = Membership.objects.filter(user=user).select_related("account").order_by("account__name")
+    for membership in memberships:
+        roles = membership.roles
+        if not roles:
+            continue
+        abilities = set().union(*(ROLE_ABILITIES[role] for role in roles))
+        account = membership.account
+        query = urlencode({"account": account.account_number})
+        connection = getattr(account, "sso_connection", None) if account.uses_sso else None
+        sso_url = ""
+        if connection is not None and Ability.VIEW_SSO in abilities:
+            sso_url = reverse("admin:sso_ssoconnection_change", args=[connection.pk])
+        elif connection is None and account.uses_sso and Ability.MANAGE_SSO in abilities:
+            sso_url = reverse("admin:sso_ssoconnection_add")
+        rows.append({
+            "account": account,
+            "roles": [role.label for role in roles],
+            "account_url": reverse("admin:accounts_mitelaccount_change", args=[account.pk]),
+            "users_url": (f"{reverse('admin:accounts_user_changelist')}?{query}"
+                          if Ability.VIEW_USERS in abilities else ""),
+            "sso_url": sso_url,
+            "audit_url": (f"{reverse('admin:accounts_auditevent_changelist')}?{query}"
+                          if Ability.VIEW_AUDIT in abilities else ""),
+        })
+    return rows
+
+
+# Lookups a changelist URL may carry for a field named in list_filter or date_hierarchy. Anything
+# else (``?password__startswith=``, ``?client_secret__regex=``) is refused: Django allows any lookup
+# on a model's own fields, which would turn the changelist into an oracle for hashes and secrets.
+SAFE_LOOKUP_SUFFIXES = frozenset(
+    {"", "exact", "isnull", "gte", "gt", "lte", "lt", "year", "month", "day", "in"}
+)
+
+
+class PortalModelAdmin(admin.ModelAdmin):
+    """The base of every Connect Portal model admin.
+
+    Subclasses narrow ``get_queryset`` to what the signed-in person may see; everything else here
+    makes every way into the admin go through that queryset: object URLs answer 404 outside it,
+    changelist URLs accept only the lookups of the declared filters.
+    """
+
+    view_on_site = False
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        # Contacts hold no Django permissions; whether they see the model is get_model_perms' say.
+        return True
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):
+        """An object outside the queryset answers 404, the same as one that does not exist."""
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404("No such object.")
+        return obj
+
+    def lookup_allowed(self, lookup: str, value, request: HttpRequest) -> bool:
+        allowed_names, field_paths = set(), set()
+        if self.date_hierarchy:
+            field_paths.add(self.date_hierarchy)
+        for item in self.get_list_filter(request):
+            if isinstance(item, type) and issubclass(item, SimpleListFilter):
+                allowed_names.add(item.parameter_name)
+            elif isinstance(item, list | tuple):
+                field_paths.add(item[0])
+            else:
+                field_paths.add(item)
+        if lookup in allowed_names:
+            return True
+        for field_path in field_paths:
+            if lookup == field_path or (
+                lookup.startswith(field_path + "__")
+                and lookup.removeprefix(field_path + "__").removeprefix("id__") in SAFE_LOOKUP_SUFFIXES
+            ):
+                return True
+        return False
+
+
+class AccountFilter(SimpleListFilter):
+    """Filter by Mitel account number: a list of the contact's own accounts, or a box for Mitel staff.
+
+    A number outside the person's accounts matches nothing, even when other accounts' objects would
+    match it.
+    """
+
+    title = "account"
+    parameter_name = "account"
+    ability = Ability.VIEW_ACCOUNT
+
+    def __init__(self, request, params, model, model_admin):
+        self.is_global = has_global(request.user, self.ability)
+        if self.is_global:
+            self.template = "admin/portal/input_filter.html"
+        super().__init__(request, params, model, model_admin)
+
+    def accounts(self, request):
+        return accounts_visible_to(request.user, self.ability)
+
+    def lookups(self, request, model_admin):
+        if self.is_global:
+            return [("", "")]  # one entry, so that the box is shown
+        return [(account.account_number, str(account)) for account in self.accounts(request)]
+
+    def choices(self, changelist):
+        if self.is_global:
+            yield input_filter_context(self, changelist)
+        else:
+            yield from super().choices(changelist)
+
+    def queryset(self, request, queryset):
+        value = (self.value() or "").strip()
+        if not value:
+            return queryset
+        account = self.accounts(request).filter(
+            Q(account_number=value) | Q(partner_label__iexact=value)
+        ).first()
+        if account is None:
+            return queryset.none()
+        return self.filter_by_account(queryset, account)
+
+    def filter_by_account(self, queryset, account):
+        raise NotImplementedError
+
+
+def input_filter_context(spec: SimpleListFilter, changelist) -> dict:
+    """What admin/portal/input_filter.html needs: the box's value and the other parameters."""
+    hidden = [
+        (name, value)
+        for name, values in changelist.filter_params.items()
+        if name != spec.parameter_name
+        for value in values
+    ]
+    return {
+        "parameter": spec.parameter_name,
+        "value": spec.value() or "",
+        "hidden": hidden,
+        "clear": changelist.get_query_string(remove=[spec.parameter_name]),
+    }
+
+
+class InputFilter(SimpleListFilter):
+    """A list filter that is a text box (for values too many to list)."""
+
+    template = "admin/portal/input_filter.html"
+
+    def lookups(self, request, model_admin):
+        return [("", "")]
+
+    def choices(self, changelist):
+        yield input_filter_context(self, changelist)
+
+
+def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> HttpResponse:
+    """A CSV download. Cells that a spreadsheet would run as a formula are quoted (OWASP CSV injection)."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_csv_cell(value) for value in row])
+    return response
+
+
+def _csv_cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    if text[:1] in {"=", "+", "-", "@", "\t", "\r"}:
+        return "'" + text
+    return text

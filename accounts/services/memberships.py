@@ -1,0 +1,311 @@
+"""Who may see and manage what: Authorized Contact scoping, and role changes within Mitel's rules.
+
+Everything the Connect Portal shows a contact is narrowed by the querysets here; the admin only asks.
+A Mitel staff member (support, administrators) holds Django model permissions and sees everything
+those permissions allow; an Authorized Contact holds none and sees only what their roles in their
+own accounts allow (``ROLE_ABILITIES``).
+"""
+
+from enum import StrEnum
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+
+from ..models import ACCOUNT_LEVEL_ROLES, AuditEvent, Membership, MitelAccount, Role, User
+from . import audit
+
+
+class Ability(StrEnum):
+    VIEW_ACCOUNT = "view_account"
+    VIEW_USERS = "view_users"
+    MANAGE_USERS = "manage_users"
+    VIEW_SSO = "view_sso"
+    MANAGE_SSO = "manage_sso"
+    VIEW_AUDIT = "view_audit"
+
+
+_ADMINISTERING = frozenset(Ability)
+# What each Authorized Contact role lets its holder do in the Connect Portal, for that account only.
+ROLE_ABILITIES: dict[Role, frozenset[Ability]] = {
+    Role.DECISION_MAKER: _ADMINISTERING,
+    Role.PHONE_MANAGER: _ADMINISTERING,
+    Role.TECHNICAL_CONTACT: frozenset({Ability.VIEW_ACCOUNT, Ability.VIEW_USERS, Ability.VIEW_SSO}),
+    Role.BILLING_CONTACT: frozenset({Ability.VIEW_ACCOUNT}),
+    Role.EMERGENCY_CONTACT: frozenset({Ability.VIEW_ACCOUNT}),
+}
+
+# The Django permissions that give a Mitel staff member an ability in every account.
+GLOBAL_PERMISSIONS: dict[Ability, tuple[str, ...]] = {
+    Ability.VIEW_ACCOUNT: ("accounts.view_mitelaccount", "accounts.change_mitelaccount"),
+    Ability.VIEW_USERS: ("accounts.view_user", "accounts.change_user"),
+    Ability.MANAGE_USERS: ("accounts.change_user",),
+    Ability.VIEW_SSO: ("sso.view_ssoconnection", "sso.change_ssoconnection"),
+    Ability.MANAGE_SSO: ("sso.change_ssoconnection",),
+    Ability.VIEW_AUDIT: ("accounts.view_auditevent",),
+}
+
+
+class RoleRuleViolation(ValidationError):
+    """A role change that Mitel's rules forbid."""
+
+
+def roles_of(membership: Membership) -> frozenset[Role]:
+    return frozenset(membership.roles)
+
+
+def role_fields(roles: set[Role] | frozenset[Role]) -> dict[str, bool]:
+    return {field: role in roles for role, field in Membership.ROLE_FIELDS.items()}
+
+
+def _roles_q(ability: Ability) -> Q:
+    query = Q(pk__in=[])
+    for role, abilities in ROLE_ABILITIES.items():
+        if ability in abilities:
+            query |= Q(**{Membership.ROLE_FIELDS[role]: True})
+    return query
+
+
+def _any_role_q() -> Q:
+    query = Q(pk__in=[])
+    for field in Membership.ROLE_FIELDS.values():
+        query |= Q(**{field: True})
+    return query
+
+
+def has_global(user: User, ability: Ability) -> bool:
+    """Whether ``user`` holds ``ability`` in every account through Django permissions."""
+    return user.is_active and any(user.has_perm(perm) for perm in GLOBAL_PERMISSIONS[ability])
+
+
+def is_authorized_contact(user: User) -> bool:
+    """Whether ``user`` holds at least one Authorized Contact role in some account."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return Membership.objects.filter(user=user).filter(_any_role_q()).exists()
+
+
+def account_ids_where(user: User, ability: Ability) -> QuerySet:
+    """A subquery of the ids of the accounts where ``user``'s own roles give ``ability``."""
+    if not (user.is_authenticated and user.is_active):
+        return Membership.objects.none().values("account_id")
+    return Membership.objects.filter(user=user).filter(_roles_q(ability)).values("account_id")
+
+
+def accounts_visible_to(user: User, ability: Ability = Ability.VIEW_ACCOUNT) -> QuerySet[MitelAccount]:
+    """The accounts in which ``user`` holds ``ability``: all of them for Mitel staff with the permission."""
+    if has_global(user, ability):
+        return MitelAccount.objects.all()
+    return MitelAccount.objects.filter(pk__in=account_ids_where(user, ability))
+
+
+def abilities_in_some_account(user: User) -> frozenset[Ability]:
+    """What ``user``'s roles let them do in at least one of their accounts."""
+    if not (user.is_authenticated and user.is_active):
+        return frozenset()
+    abilities: set[Ability] = set()
+    for membership in Membership.objects.filter(user=user).filter(_any_role_q()):
+        for role in membership.roles:
+            abilities |= ROLE_ABILITIES[role]
+    return frozenset(abilities)
+
+
+def can_anywhere(user: User, ability: Ability) -> bool:
+    return has_global(user, ability) or ability in abilities_in_some_account(user)
+
+
+def users_visible_to(user: User) -> QuerySet[User]:
+    """The users ``user`` may see in the Connect Portal: every member of an account they may view users of."""
+    if has_global(user, Ability.VIEW_USERS):
+        return User.objects.all()
+    members = Membership.objects.filter(account_id__in=account_ids_where(user, Ability.VIEW_USERS))
+    return User.objects.filter(pk__in=members.values("user_id"))
+
+
+def users_managed_by(user: User) -> QuerySet[User]:
+    """Users in at least one account where ``user`` manages users (roles, unlocks)."""
+    if has_global(user, Ability.MANAGE_USERS):
+        return User.objects.all()
+    members = Membership.objects.filter(account_id__in=account_ids_where(user, Ability.MANAGE_USERS))
+    # Mitel staff are never managed by a customer's contact, even when they hold a membership.
+    return User.objects.filter(pk__in=members.values("user_id"), is_staff=False, is_superuser=False)
+
+
+def users_fully_managed_by(user: User) -> QuerySet[User]:
+    """Users whose every account is managed by ``user``: only they may have their username,
+    names and e-mail changed by ``user`` (SECURITY.md 33)."""
+    if has_global(user, Ability.MANAGE_USERS):
+        return User.objects.all()
+    managed = account_ids_where(user, Ability.MANAGE_USERS)
+    elsewhere = Membership.objects.exclude(account_id__in=managed).values("user_id")
+    return users_managed_by(user).exclude(pk__in=elsewhere)
+
+
+def edit_restriction(actor: User, target: User) -> str:
+    """Why ``actor`` may not change ``target``'s username, names and e-mail; empty when they may."""
+    if has_global(actor, Ability.MANAGE_USERS):
+        return ""
+    if target.is_staff or target.is_superuser:
+        return "This is a Mitel staff user: only Mitel administrators can change it."
+    if not users_managed_by(actor).filter(pk=target.pk).exists():
+        # Support staff's pages are view-only as a whole; they need no reason.
+        return "" if actor.is_staff else "Your roles let you see this user but not change it."
+    if not users_fully_managed_by(actor).filter(pk=target.pk).exists():
+        return (
+            "This username also belongs to a Mitel account you do not administer, so only someone "
+            "who administers all of its accounts can change the username, names or e-mail. You can "
+            "still change its roles in your accounts."
+        )
+    return ""
+
+
+def grantable_roles(actor: User, account: MitelAccount) -> frozenset[Role]:
+    """The roles ``actor`` may grant or take away in ``account``.
+
+    A Decision Maker may change every role; a Phone Manager every role but Decision Maker and
+    Billing Contact; Mitel staff with ``accounts.change_user`` every role in every account.
+    """
+    if has_global(actor, Ability.MANAGE_USERS):
+        return frozenset(Role)
+    own = Membership.objects.filter(user=actor, account=account).first() if actor.is_active else None
+    if own is None:
+        return frozenset()
+    if own.is_decision_maker:
+        return frozenset(Role)
+    if own.is_phone_manager:
+        return frozenset(Role) - ACCOUNT_LEVEL_ROLES
+    return frozenset()
+
+
+def check_role_change(
+    actor: User, account: MitelAccount, before: frozenset[Role], after: frozenset[Role]
+) -> None:
+    """Refuse a change of roles ``actor`` may not make in ``account``."""
+    changed = before ^ after
+    if not changed:
+        return
+    allowed = grantable_roles(actor, account)
+    if not allowed:
+        raise RoleRuleViolation(f"You do not manage the users of {account.name}.")
+    refused = changed - allowed
+    if refused:
+        names = " or ".join(sorted(role.label for role in refused))
+        raise RoleRuleViolation(
+            f"A Phone Manager cannot grant or take away {names} in {account.name}; "
+            "ask a Decision Maker of the account."
+        )
+
+
+def check_decision_maker_remains(account: MitelAccount, *, losing: User) -> None:
+    """Refuse to leave ``account`` without a Decision Maker when ``losing`` stops being one."""
+    others = Membership.objects.filter(account=account, is_decision_maker=True).exclude(user=losing)
+    if not others.exists():
+        raise RoleRuleViolation(
+            f"{account.name} needs at least one Decision Maker: make someone else Decision Maker first."
+        )
+
+
+def _require_manager(actor: User, account: MitelAccount, target: User) -> None:
+    if has_global(actor, Ability.MANAGE_USERS):
+        return
+    if not grantable_roles(actor, account) or target.is_staff or target.is_superuser:
+        raise RoleRuleViolation(f"You do not manage this user in {account.name}.")
+
+
+def _lock(account: MitelAccount) -> MitelAccount:
+    # Serialises role changes per account, so two concurrent edits cannot both remove "the other"
+    # Decision Maker.
+    return MitelAccount.objects.select_for_update().get(pk=account.pk)
+
+
+def add_membership(
+    user: User,
+    account: MitelAccount,
+    roles: frozenset[Role],
+    *,
+    acting_user: User,
+    request: HttpRequest | None = None,
+) -> Membership:
+    """Put ``user`` in ``account`` with ``roles``."""
+    with transaction.atomic():
+        account = _lock(account)
+        _require_manager(acting_user, account, user)
+        check_role_change(acting_user, account, frozenset(), roles)
+        membership = Membership.objects.create(user=user, account=account, **role_fields(roles))
+        _record_roles(membership, frozenset(), roles, acting_user, request, added=True)
+    return membership
+
+
+def change_roles(
+    membership: Membership,
+    roles: frozenset[Role],
+    *,
+    acting_user: User,
+    request: HttpRequest | None = None,
+) -> Membership:
+    """Give ``membership`` exactly ``roles``."""
+    with transaction.atomic():
+        _lock(membership.account)
+        current = Membership.objects.select_related("account", "user").get(pk=membership.pk)
+        before = roles_of(current)
+        _require_manager(acting_user, current.account, current.user)
+        check_role_change(acting_user, current.account, before, roles)
+        if Role.DECISION_MAKER in before and Role.DECISION_MAKER not in roles:
+            check_decision_maker_remains(current.account, losing=current.user)
+        if before == roles:
+            return current
+        for field, value in role_fields(roles).items():
+            setattr(current, field, value)
+        current.save(update_fields=list(Membership.ROLE_FIELDS.values()))
+        _record_roles(current, before, roles, acting_user, request)
+    return current
+
+
+def remove_membership(
+    membership: Membership, *, acting_user: User, request: HttpRequest | None = None
+) -> None:
+    """Take the user out of the account (the user itself stays)."""
+    with transaction.atomic():
+        _lock(membership.account)
+        current = Membership.objects.select_related("account", "user").get(pk=membership.pk)
+        before = roles_of(current)
+        _require_manager(acting_user, current.account, current.user)
+        check_role_change(acting_user, current.account, before, frozenset())
+        if Role.DECISION_MAKER in before:
+            check_decision_maker_remains(current.account, losing=current.user)
+        _record_roles(current, before, frozenset(), acting_user, request, removed=True)
+        current.delete()
+
+
+def _record_roles(
+    membership: Membership,
+    before: frozenset[Role],
+    after: frozenset[Role],
+    actor: User,
+    request: HttpRequest | None,
+    **flags: Any,
+) -> None:
+    audit.record(
+        AuditEvent.Kind.ROLES_CHANGED,
+        request=request,
+        user=membership.user,
+        actor=actor,
+        account=membership.account,
+        before=sorted(before),
+        after=sorted(after),
+        **flags,
+    )
+
+
+def audit_accounts(user: User, actor: User) -> list[MitelAccount | None]:
+    """The accounts whose audit trail records something ``actor`` did to ``user``.
+
+    Mitel staff act in every account of the user; a contact only in the accounts they manage, so
+    that another account's contacts never read the name of someone outside it.
+    """
+    accounts = MitelAccount.objects.filter(memberships__user=user)
+    if not (actor.is_staff or actor.is_superuser):
+        accounts = accounts.filter(pk__in=account_ids_where(actor, Ability.MANAGE_USERS))
+    return list(accounts.order_by("pk")) or [None]

@@ -1,0 +1,52 @@
+"""Multi-factor authentication managed by support: resetting a user's devices."""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django_otp import devices_for_user
+
+from ..models import AuditEvent, User
+from . import audit
+from .memberships import audit_accounts
+
+log = logging.getLogger(__name__)
+
+
+def reset_mfa(user: User, *, acting_user: User, request: HttpRequest | None = None) -> int:
+    """Remove every django-otp device of ``user`` (authenticator apps, backup codes, any other kind),
+    tell them by e-mail, and audit it. Returns how many devices were removed.
+
+    The e-mail is sent once the transaction commits, so a rolled-back reset sends nothing.
+    """
+    with transaction.atomic():
+        devices = list(devices_for_user(user, confirmed=None))
+        kinds = sorted({type(device).__name__ for device in devices})
+        for device in devices:
+            device.delete()
+        for account in audit_accounts(user, acting_user):
+            audit.record(
+                AuditEvent.Kind.MFA_RESET, request=request, user=user, actor=acting_user,
+                account=account, devices=len(devices), kinds=kinds,
+            )
+        if user.email:
+            transaction.on_commit(lambda: _tell(user))
+    return len(devices)
+
+
+def _tell(user: User) -> None:
+    context = {"user": user}
+    message = EmailMultiAlternatives(
+        subject=render_to_string("accounts/email/mfa_reset_subject.txt", context).strip(),
+        body=render_to_string("accounts/email/mfa_reset.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[user.email],
+    )
+    message.attach_alternative(render_to_string("accounts/email/mfa_reset.html", context), "text/html")
+    try:
+        message.send()
+    except Exception:  # the reset stands; the mail server being down must not undo it
+        log.exception("Could not send the MFA reset notice to user %s", user.pk)

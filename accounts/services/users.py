@@ -1,0 +1,90 @@
+"""Managing a user in the Connect Portal: provisioning, and changing the username, names and e-mail."""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import HttpRequest
+
+from ..models import AuditEvent, User
+from . import audit
+from .memberships import audit_accounts
+
+STALE_EDIT_MESSAGE = (
+    "This user was changed by someone else while you were editing; reload and try again."
+)
+
+
+class StaleEdit(Exception):
+    """The user changed since the editor loaded it: nothing was written."""
+
+    def __init__(self) -> None:
+        super().__init__(STALE_EDIT_MESSAGE)
+
+
+def provision_user(
+    user: User, *, acting_user: User, request: HttpRequest | None = None
+) -> User:
+    """Create ``user`` (unsaved, from a form) without a usable password: they set one through
+    "Forgot password", or sign in with Single Sign On."""
+    with transaction.atomic():
+        user.set_unusable_password()
+        user.save()
+        audit.record(
+            AuditEvent.Kind.USER_CHANGED, request=request, user=user, actor=acting_user,
+            created=True,
+        )
+    return user
+
+
+def update_user(
+    user: User,
+    *,
+    fields: Iterable[str],
+    expected_version: int,
+    acting_user: User,
+    request: HttpRequest | None = None,
+    also_changed: Iterable[str] = (),
+) -> list[str]:
+    """Write ``fields`` of ``user`` unless someone changed it since ``expected_version``.
+
+    The version is compared and bumped in the same UPDATE, so of two editors who loaded the same
+    version only the first writes; the second gets ``StaleEdit`` and writes nothing (SECURITY.md
+    36). A save that changes nothing still bumps the version, as it may carry role changes.
+    Returns the names of the fields that changed.
+    """
+    with transaction.atomic():
+        current = User.objects.get(pk=user.pk)
+        if current.version != expected_version:
+            raise StaleEdit
+        changed = [name for name in fields if getattr(current, name) != getattr(user, name)]
+        values = {name: getattr(user, name) for name in changed}
+        try:
+            with transaction.atomic():
+                written = User.objects.filter(pk=user.pk, version=expected_version).update(
+                    version=F("version") + 1, **values
+                )
+        except IntegrityError as error:
+            raise ValidationError("A user with that Mitel username already exists.") from error
+        if written != 1:
+            raise StaleEdit
+        user.version = expected_version + 1
+        for account in audit_accounts(user, acting_user):
+            if "username" in changed:
+                audit.record(
+                    AuditEvent.Kind.USERNAME_CHANGED, request=request, user=user, actor=acting_user,
+                    account=account, old=current.username, new=user.username,
+                )
+            others = {name: [_plain(getattr(current, name)), _plain(values[name])]
+                      for name in changed if name != "username"}
+            if others or also_changed:
+                audit.record(
+                    AuditEvent.Kind.USER_CHANGED, request=request, user=user, actor=acting_user,
+                    account=account, changes=others, also_changed=sorted(also_changed),
+                )
+    return changed
+
+
+def _plain(value: object) -> object:
+    return value if isinstance(value, str | int | bool | type(None)) else str(value)

@@ -1,0 +1,176 @@
+"""Two customer accounts, A ("Alpha") and B ("Bravo"), with their contacts, users and belongings.
+
+Everything of B carries the word "bravo" (or B's account number), so a page that shows anything of B
+to A's contact can be caught by reading it.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from html import escape
+from urllib.parse import quote, quote_plus
+
+import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.models import AuditEvent, MitelAccount, User
+from sso.models import SsoConnection
+from tests.factories import MembershipFactory, MitelAccountFactory, UserFactory
+
+B_NUMBER = "909090"
+B_MARKERS = ("bravo", B_NUMBER)
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"|csrftoken=[^;]*')
+
+
+def open_portal_as(client, user, *, otp_device=None):
+    """Sign ``user`` in as the sign-in flow would, OTP-verified with ``otp_device`` when given."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    client.force_login(user)
+    if otp_device is not None:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = otp_device.persistent_id
+        session.save()
+    return client
+
+
+def text_of(response) -> str:
+    """The body as a reader sees it, without the CSRF token (random letters could spell anything)."""
+    body = b"".join(response) if response.streaming else response.content
+    return CSRF.sub("", body.decode(errors="replace"))
+
+
+def echoed_forms(value: str) -> list[str]:
+    """``value`` as a page may repeat it: as is, HTML-escaped, in a query string, in a query string
+    inside a query string (the admin's preserved filters)."""
+    once = quote_plus(value)
+    return sorted({escape(quote(once, safe="")), escape(once), escape(quote(value, safe="")),
+                   escape(value), value}, key=len, reverse=True)
+
+
+def b_markers_in(response, *, ignore: tuple[str, ...] = ()) -> list[str]:
+    text = text_of(response).lower()
+    for echoed in ignore:  # a value the request itself sent, echoed back in a box or in links
+        for form in echoed_forms(echoed):
+            text = text.replace(form.lower(), "")
+    return [marker for marker in B_MARKERS if marker in text]
+
+
+def lock_out(user: User, *, ip: str = "203.0.113.66") -> AccessAttempt:
+    attempt, _ = AccessAttempt.objects.update_or_create(
+        username=user.username, ip_address=ip, user_agent="test",
+        defaults={"http_accept": "*/*", "path_info": "/signin/", "get_data": "", "post_data": "",
+                  "failures_since_start": settings.AXES_FAILURE_LIMIT},
+    )
+    return attempt
+
+
+@dataclass
+class TwoAccounts:
+    a: MitelAccount
+    b: MitelAccount
+    ann: User  # Decision Maker of A
+    amy: User  # a user of A
+    pat: User  # Phone Manager of A
+    ben: User  # Decision Maker of B
+    bea: User  # a user of B
+    sam: User  # a user of A, and Decision Maker of B: a shared username
+    a_connection: SsoConnection
+    b_connection: SsoConnection
+    b_event: AuditEvent
+    b_event_about_sam: AuditEvent
+    a_event: AuditEvent
+
+    def b_only(self) -> dict[type, set[int]]:
+        """Primary keys of what belongs to B alone, per model."""
+        return {
+            User: {self.ben.pk, self.bea.pk},
+            MitelAccount: {self.b.pk},
+            SsoConnection: {self.b_connection.pk},
+            AuditEvent: set(AuditEvent.objects.filter(account=self.b).values_list("pk", flat=True)),
+        }
+
+
+@pytest.fixture
+def two_accounts(db) -> TwoAccounts:
+    a = MitelAccountFactory(name="Alpha Dental", account_number="808080", partner_label="ALPHA",
+                            authentication="azure_ad", allow_password_sign_in=True)
+    b = MitelAccountFactory(name="Bravo Widgets", account_number=B_NUMBER, partner_label="BRAVO",
+                            authentication="azure_ad")
+    ann = UserFactory(username="ann@alpha.example", first_name="Ann", last_name="Alder")
+    amy = UserFactory(username="amy@alpha.example", first_name="Amy", last_name="Ash")
+    pat = UserFactory(username="pat@alpha.example", first_name="Pat", last_name="Pine")
+    ben = UserFactory(username="ben@bravo.example", first_name="Ben", last_name="Bravo")
+    bea = UserFactory(username="bea@bravo.example", first_name="Bea", last_name="Bravo")
+    sam = UserFactory(username="sam@shared.example", first_name="Sam", last_name="Shared")
+    MembershipFactory(user=ann, account=a, is_decision_maker=True)
+    MembershipFactory(user=amy, account=a)
+    MembershipFactory(user=pat, account=a, is_phone_manager=True)
+    MembershipFactory(user=sam, account=a)
+    MembershipFactory(user=ben, account=b, is_decision_maker=True)
+    MembershipFactory(user=bea, account=b, is_technical_contact=True)
+    MembershipFactory(user=sam, account=b, is_decision_maker=True, is_billing_contact=True)
+    a_connection = SsoConnection.objects.create(
+        account=a, tenant_id="0a0a0a0a-0000-4000-8000-000000000001", client_id="alpha-client-id",
+        client_secret="alpha-secret-value",
+    )
+    b_connection = SsoConnection.objects.create(
+        account=b, tenant_id="0b0b0b0b-0000-4000-8000-000000000002", client_id="bravo-client-id",
+        client_secret="bravo-secret-value",
+    )
+    yesterday = timezone.now() - timedelta(days=1)
+    b_event = AuditEvent.objects.create(
+        kind=AuditEvent.Kind.SIGN_IN, user=bea, username=bea.username, account=b,
+        ip_address="198.51.100.2", detail={"note": "bravo sign-in"}, created_at=yesterday,
+    )
+    b_event_about_sam = AuditEvent.objects.create(
+        kind=AuditEvent.Kind.ROLES_CHANGED, user=sam, username=sam.username, account=b, actor=ben,
+        detail={"note": "bravo roles"}, created_at=yesterday,
+    )
+    a_event = AuditEvent.objects.create(
+        kind=AuditEvent.Kind.SIGN_IN, user=amy, username=amy.username, account=a, created_at=yesterday,
+    )
+    return TwoAccounts(a, b, ann, amy, pat, ben, bea, sam, a_connection, b_connection, b_event,
+                       b_event_about_sam, a_event)
+
+
+@pytest.fixture
+def b_belongings(two_accounts):
+    """One object of every model registered in the Connect Portal that belongs to B (or, for models
+    that belong to no account, that A's contact has no business seeing). Keyed by model label."""
+    from allauth.account.models import EmailAddress
+    from allauth.socialaccount.models import SocialAccount
+    from django.contrib.auth.models import Group
+    from django.contrib.sites.models import Site
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.models import Application
+
+    t = two_accounts
+    bea = t.bea
+    lock = lock_out(bea)
+    return {
+        "accounts.User": t.bea,
+        "accounts.MitelAccount": t.b,
+        "accounts.AuditEvent": t.b_event,
+        "accounts.Application": Application.objects.create(
+            slug="bravo-app", name="Bravo app", home_url="https://bravo.example/"),
+        "sso.SsoConnection": t.b_connection,
+        "auth.Group": Group.objects.create(name="bravo group"),
+        "sites.Site": Site.objects.create(domain="bravo.example", name="bravo"),
+        "socialaccount.SocialAccount": SocialAccount.objects.create(
+            user=bea, provider=f"mitel-{B_NUMBER}", uid="bravo-uid"),
+        "account.EmailAddress": EmailAddress.objects.create(user=bea, email=bea.username),
+        "otp_totp.TOTPDevice": TOTPDevice.objects.create(user=bea, name="bravo phone"),
+        "otp_static.StaticDevice": StaticDevice.objects.create(user=bea, name="bravo codes"),
+        "axes.AccessAttempt": lock,
+        "axes.AccessLog": AccessLog.objects.create(
+            username=bea.username, ip_address="198.51.100.2", user_agent="bravo", http_accept="*/*",
+            path_info="/signin/"),
+        "axes.AccessFailureLog": AccessFailureLog.objects.create(
+            username=bea.username, ip_address="198.51.100.2", user_agent="bravo", http_accept="*/*",
+            path_info="/signin/"),
+    }
