@@ -88,6 +88,17 @@ def start_flow(request: HttpRequest) -> tuple[SigninFlow, list[str]]:
     return flow, notices
 
 
+def needs_second_factor(request: HttpRequest) -> bool:
+    """A session signed in without the code of a device the user has (one set up elsewhere since).
+
+    Sending it on to the application would loop: the Connect Portal refuses it and sends it here.
+    It signs in again instead, code included.
+    """
+    from django_otp import user_has_device
+
+    return not request.user.is_verified() and user_has_device(request.user, confirmed=True)
+
+
 @never_cache
 @csrf_protect
 def signin(request: HttpRequest) -> HttpResponse:
@@ -99,7 +110,7 @@ def signin(request: HttpRequest) -> HttpResponse:
             flow, _ = start_flow(request)
         return step.post(request, flow)
     flow, notices = start_flow(request)
-    if request.user.is_authenticated:
+    if request.user.is_authenticated and not needs_second_factor(request):
         destination = flow.redirect_url()
         flow.discard()
         return HttpResponseRedirect(destination)

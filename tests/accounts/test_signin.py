@@ -326,3 +326,18 @@ def test_an_inactive_user_cannot_sign_in_and_is_told_as_for_a_wrong_password(cli
     enter_username(client, "alice@acme.example")
     response = enter_password(client, DEMO_PASSWORD)
     assert "The username or password is incorrect." in response.content.decode()
+
+
+def test_a_session_without_the_code_of_a_device_set_up_since_signs_in_again(client, demo):
+    """No loop between the Connect Portal (which refuses it) and the sign-in page."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    sign_in(client, "grace@acme.example")  # a Decision Maker: the Connect Portal is hers
+    assert client.get("/admin/").status_code == 200
+    TOTPDevice.objects.create(user=demo["grace@acme.example"], name="phone", confirmed=True)
+    response = client.get("/admin/")
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    response = client.get(response["Location"])
+    assert response["Location"].startswith("/signin/?app=connect-portal")
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and "Sign in to Mitel Connect Portal" in page.content.decode()
