@@ -95,6 +95,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         permissions = [
             ("unlock_user", "Can unlock a locked-out user"),
             ("reset_user_mfa", "Can reset a user's multi-factor authentication"),
+            ("send_password_reset", "Can send a user a password reset e-mail"),
         ]
         constraints = [
             models.CheckConstraint(

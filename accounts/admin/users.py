@@ -16,7 +16,7 @@ from django_otp import devices_for_user
 from mitel_portal.admin import AccountFilter, PortalModelAdmin, anywhere, csv_response, per_request
 
 from ..models import Membership, MitelAccount, Role, User
-from ..services import lockouts, memberships, mfa
+from ..services import lockouts, memberships, mfa, passwords
 from ..services.memberships import Ability, RoleRuleViolation, has_global
 from ..services.users import STALE_EDIT_MESSAGE, StaleEdit, provision_user, update_user
 
@@ -230,7 +230,7 @@ class UserAdmin(PortalModelAdmin):
                     "last_login")
     list_display_links = ("username",)
     ordering = ("username",)
-    actions = ["unlock_users", "reset_mfa", "export_csv"]
+    actions = ["unlock_users", "send_password_resets", "reset_mfa", "export_csv"]
     filter_horizontal = ("groups", "user_permissions")
     change_form_template = "admin/accounts/user/change_form.html"
 
@@ -267,6 +267,10 @@ class UserAdmin(PortalModelAdmin):
 
     def has_unlock_permission(self, request) -> bool:
         return request.user.has_perm("accounts.unlock_user") or anywhere(request, Ability.MANAGE_USERS)
+
+    def has_send_reset_permission(self, request) -> bool:
+        return (request.user.has_perm("accounts.send_password_reset")
+                or anywhere(request, Ability.MANAGE_USERS))
 
     def has_reset_mfa_permission(self, request) -> bool:
         return request.user.has_perm("accounts.reset_user_mfa")
@@ -437,6 +441,27 @@ class UserAdmin(PortalModelAdmin):
             self.message_user(request, f"Unlocked {names}: they can sign in again now.", messages.SUCCESS)
         else:
             self.message_user(request, "None of the selected users was locked out.", messages.INFO)
+
+    @admin.action(
+        permissions=["send_reset"],
+        description="Send this %(verbose_name)s a password reset e-mail",
+        description_plural="Send the selected %(verbose_name_plural)s a password reset e-mail",
+        location=BOTH_LOCATIONS,
+    )
+    def send_password_resets(self, request: HttpRequest, queryset) -> None:
+        allowed = (User.objects.all() if request.user.has_perm("accounts.send_password_reset")
+                   else memberships.users_managed_by(request.user))
+        sent = [
+            user for user in queryset.filter(pk__in=allowed.values("pk"))
+            if passwords.send_password_reset(user, request=request, acting_user=request.user)
+        ]
+        if sent:
+            names = ", ".join(user.username for user in sent)
+            self.message_user(request, f"Sent a password reset e-mail to {names}.", messages.SUCCESS)
+        else:
+            self.message_user(request, "No e-mail was sent: the selected users have no e-mail "
+                              "address, are inactive, or the mail server did not answer.",
+                              messages.WARNING)
 
     @admin.action(
         permissions=["reset_mfa"],

@@ -4,7 +4,7 @@ from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 SUPPORT_GROUP = "Support staff"
-# Find any user and account, unlock, reset MFA, read the audit trail and SSO connections (whose
+# Find any user and account, unlock, reset MFA, send password resets, read the audit trail and SSO connections (whose
 # secret no admin page shows). No change permissions: support changes nothing else.
 SUPPORT_PERMISSIONS = [
     ("accounts", "view_user"),
@@ -13,6 +13,7 @@ SUPPORT_PERMISSIONS = [
     ("accounts", "view_auditevent"),
     ("accounts", "unlock_user"),
     ("accounts", "reset_user_mfa"),
+    ("accounts", "send_password_reset"),
     ("sso", "view_ssoconnection"),
 ]
 
@@ -44,7 +45,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AlterModelOptions(
             name='user',
-            options={'permissions': [('unlock_user', 'Can unlock a locked-out user'), ('reset_user_mfa', "Can reset a user's multi-factor authentication")], 'verbose_name': 'user', 'verbose_name_plural': 'users'},
+            options={'permissions': [('unlock_user', 'Can unlock a locked-out user'), ('reset_user_mfa', "Can reset a user's multi-factor authentication"), ('send_password_reset', 'Can send a user a password reset e-mail')], 'verbose_name': 'user', 'verbose_name_plural': 'users'},
         ),
         migrations.RunPython(create_support_group, migrations.RunPython.noop),
     ]

@@ -26,7 +26,7 @@ def test_the_support_staff_group_comes_with_its_permissions_from_a_migration(db)
     assert set(group.permissions.values_list("content_type__app_label", "codename")) == {
         ("accounts", "view_user"), ("accounts", "view_mitelaccount"), ("accounts", "view_membership"),
         ("accounts", "view_auditevent"), ("accounts", "unlock_user"), ("accounts", "reset_user_mfa"),
-        ("sso", "view_ssoconnection"),
+        ("accounts", "send_password_reset"), ("sso", "view_ssoconnection"),
     }
 
 
@@ -149,3 +149,30 @@ def test_contacts_cannot_reset_mfa(client, demo):
     client.post("/admin/accounts/user/", {"action": "reset_mfa", "index": "0", "confirm": "yes",
                                           "_selected_action": [trent.pk]})
     assert TOTPDevice.objects.filter(user=trent).exists()
+
+
+def test_support_sends_a_password_reset_that_reaches_the_stored_address(
+    client, demo, support, mailoutbox, django_capture_on_commit_callbacks
+):
+    alice = demo["alice@acme.example"]
+    url = f"/admin/accounts/user/{alice.pk}/change/"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"CHANGE_FORM-action": "send_password_resets",
+                                     "_selected_action": alice.pk}, follow=True)
+    assert "Sent a password reset e-mail to alice@acme.example." in text_of(response)
+    assert [message.to for message in mailoutbox] == [["alice@acme.example"]]
+    assert "/password/reset/" in mailoutbox[0].body
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.PASSWORD_RESET_REQUESTED)
+    assert (event.user, event.actor) == (alice, support)
+
+
+def test_a_contact_sends_resets_only_to_users_they_manage(
+    client, demo, mailoutbox, django_capture_on_commit_callbacks
+):
+    open_portal_as(client, demo["grace@acme.example"])  # Decision Maker of Acme Dental
+    erin = demo["erin@contoso.example"]  # Contoso's, not hers
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/admin/accounts/user/", {
+            "action": "send_password_resets", "index": "0",
+            "_selected_action": [demo["alice@acme.example"].pk, erin.pk]})
+    assert [message.to for message in mailoutbox] == [["alice@acme.example"]]
