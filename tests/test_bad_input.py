@@ -65,3 +65,33 @@ def test_the_link_parameters_take_anything(client, demo, app, next_url, hint, ac
 def test_the_stay_step_takes_anything(client, demo, flow, stay):
     start(client)
     assert_safe(client.post("/signin/stay/", {"flow": flow, "stay": stay}))
+
+
+@EXAMPLES
+@given(code=nasty)
+def test_the_verify_code_step_takes_anything(client, demo, code):
+    start(client)
+    submit(client, "/signin/", {"username": "trent@acme.example"})
+    submit(client, "/signin/authenticate/", {"password": "Mitel-demo-2026!"})
+    assert_safe(submit(client, "/signin/code/", {"code": code}))
+
+
+@EXAMPLES
+@given(password=nasty, code=nasty)
+def test_the_mfa_pages_take_anything(client, demo, password, code):
+    client.force_login(demo["alice@acme.example"])
+    for url in ("/me/mfa/setup/", "/me/mfa/remove/", "/me/mfa/backup-codes/"):
+        assert_safe(client.post(url, {"password": password}))
+    assert_safe(client.post("/me/mfa/setup/confirm/", {"code": code}))
+
+
+@EXAMPLES
+@given(username=nasty, first=nasty, last=nasty, email=nasty)
+def test_the_connect_portal_user_form_takes_anything(client, demo, username, first, last, email):
+    alice = demo["alice@acme.example"]
+    alice.refresh_from_db()
+    client.force_login(demo["grace@acme.example"])  # Decision Maker of alice's account
+    response = client.post(f"/admin/accounts/user/{alice.pk}/change/", {
+        "username": username, "first_name": first, "last_name": last, "email": email,
+        "version": alice.version, "_save": "Save"})
+    assert_safe(response)
