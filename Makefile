@@ -25,5 +25,10 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 
+# Ratios of the sign-in under gunicorn on the local PostgreSQL and Redis (DB 9): one JSON object on
+# stdout, progress on stderr, a copy in bench/results/. About five minutes. README: Benchmarks.
+bench: install
+	@$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-shm db.sqlite3-wal
