@@ -55,13 +55,18 @@ def run_count(count: int, concurrency: int, task: Callable[[int], None]) -> floa
 # --- CPU --------------------------------------------------------------------------------------------
 
 def cpu_seconds(pids: list[int]) -> float:
-    """CPU time the processes have run, in seconds, from /proc/<pid>/schedstat (nanoseconds)."""
+    """CPU time the processes have run, all their threads, in seconds (schedstat: nanoseconds)."""
     total = 0
     for pid in pids:
         try:
-            total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
-        except (FileNotFoundError, ProcessLookupError):
+            tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        except FileNotFoundError:
             continue
+        for task in tasks:
+            try:
+                total += int((task / "schedstat").read_text().split()[0])
+            except (FileNotFoundError, ProcessLookupError):
+                continue
     return total / 1e9
 
 
