@@ -24,6 +24,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -162,15 +163,26 @@ def username(index: int) -> str:
     return scale_username(index)
 
 
-def single_account_users(start: int):
-    """Users from ``start`` on who belong to one account (no "Multiple accounts located" step)."""
-    from accounts.management.commands.generate_scale_data import MULTI_ACCOUNT_EVERY
+class single_account_users:  # noqa: N801 - used as an iterator, like a generator function
+    """Users from ``start`` on who belong to one account (no "Multiple accounts located" step).
 
-    index = start
-    while True:
-        if index % MULTI_ACCOUNT_EVERY != MULTI_ACCOUNT_EVERY - 1:
-            yield index
-        index += 1
+    An iterator that load threads may share (a generator may not be advanced from two threads).
+    """
+
+    def __init__(self, start: int) -> None:
+        from accounts.management.commands.generate_scale_data import MULTI_ACCOUNT_EVERY
+
+        self.index, self.every, self.lock = start, MULTI_ACCOUNT_EVERY, threading.Lock()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> int:
+        with self.lock:
+            while self.index % self.every == self.every - 1:
+                self.index += 1
+            self.index += 1
+            return self.index - 1
 
 
 def lock_out(username_: str) -> None:
