@@ -39,6 +39,11 @@ screenshots: install $(NODE_STAMP)
 lint: install
 	$(BIN)/ruff check .
 
+# Ratios of the sign-in under gunicorn on the local PostgreSQL and Redis (DB 9): one JSON object on
+# stdout, progress on stderr, a copy in bench/results/. About five minutes. README: Benchmarks.
+bench: install
+	@$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-shm db.sqlite3-wal node_modules
 

@@ -6,13 +6,17 @@ DEMO_PASSWORD = "Mitel-demo-2026!"
 
 
 def start(client, **params):
-    """Open /signin/ as an application's link would (app, next, login_hint, account)."""
-    query = f"?{urlencode(params)}" if params else ""
-    return client.get(f"/signin/{query}")
+    """Open /signin/ as an application's link would (app, next, login_hint, account).
+
+    The page stores nothing; its form posts back to the same URL, so the link is remembered here.
+    """
+    client.signin_query = f"?{urlencode(params)}" if params else ""
+    return client.get(f"/signin/{client.signin_query}")
 
 
 def flow_id(client) -> str:
-    return client.session["signin_flow"]["flow_id"]
+    flow = client.session.get("signin_flow")
+    return flow["flow_id"] if flow else ""
 
 
 def post_step(client, slug: str, data: dict):
@@ -21,9 +25,10 @@ def post_step(client, slug: str, data: dict):
 
 
 def enter_username(client, username: str, **params):
-    if "signin_flow" not in client.session or params:
+    """Next on the link's page (the last ``start``, or a new one with ``params``): a new flow."""
+    if params or not hasattr(client, "signin_query"):
         start(client, **params)
-    return post_step(client, "username", {"username": username})
+    return client.post(f"/signin/{client.signin_query}", {"flow": "", "username": username})
 
 
 def enter_password(client, password: str):

@@ -9,7 +9,7 @@ from django.views.decorators.csrf import csrf_protect
 
 from ..models import Application
 from .base import Step
-from .flow import SigninFlow, is_local_url
+from .flow import FlowState, SigninFlow, is_local_url
 from .forms import AccessibleForm, refuse_control_characters
 
 SLUG = re.compile(r"^[-a-z0-9_]{1,50}$")
@@ -49,7 +49,7 @@ class UsernameStep(Step):
         return advance(flow)
 
 
-def start_flow(request: HttpRequest) -> tuple[SigninFlow, list[str]]:
+def start_flow(request: HttpRequest, *, save: bool = True) -> tuple[SigninFlow, list[str]]:
     """A new flow from the link's query parameters, and notices about those we could not use."""
     params, notices = request.GET, []
     app_slug = params.get("app", "").strip()
@@ -81,10 +81,12 @@ def start_flow(request: HttpRequest) -> tuple[SigninFlow, list[str]]:
     except forms.ValidationError:
         notices.append("The username in this sign-in link is not valid. Type yours below.")
         hint = ""
-    flow = SigninFlow.start(request, app_slug=app_slug, next_url=next_url,
-                            account_hint=account_hint)
+    flow = SigninFlow(request, FlowState(app_slug=app_slug, next_url=next_url,
+                                         account_hint=account_hint))
+    flow.__dict__["application"] = application  # looked up above: no second query
     flow.state.extra["login_hint"] = hint.strip()
-    flow.save()
+    if save:
+        flow.save()
     return flow, notices
 
 
@@ -109,7 +111,10 @@ def signin(request: HttpRequest) -> HttpResponse:
         if flow is None or request.POST.get("flow") != flow.flow_id:
             flow, _ = start_flow(request)
         return step.post(request, flow)
-    flow, notices = start_flow(request)
+    # The page stores nothing: the form posts back to this URL, query string included, and the
+    # POST starts the flow. So an anonymous GET writes no session row (cheap, and no table growth
+    # for whoever requests the page in a loop).
+    flow, notices = start_flow(request, save=False)
     if request.user.is_authenticated and not needs_second_factor(request):
         destination = flow.redirect_url()
         flow.discard()

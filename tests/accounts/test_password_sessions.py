@@ -36,7 +36,7 @@ def test_a_rotated_session_key_keeps_its_user():
 
 @pytest.mark.django_db
 def test_sessions_without_a_signed_in_user_belong_to_nobody(client):
-    client.get("/signin/")
+    client.post("/signin/", {"username": "someone@acme.example", "flow": ""})  # a flow, no user yet
     assert UserSession.objects.get().user_id is None
 
 

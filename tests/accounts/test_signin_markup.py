@@ -57,7 +57,7 @@ def post_step(client: Client, response, data: dict, url: str = "/signin/authenti
 
 def next_with(client: Client, username: str, query: str = ""):
     page = client.get(f"/signin/{query}")
-    return client.post("/signin/", {"flow": flow_id(page), "username": username}, follow=True)
+    return client.post(f"/signin/{query}", {"flow": flow_id(page), "username": username}, follow=True)
 
 
 def screens(client: Client) -> dict:
