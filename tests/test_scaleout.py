@@ -147,10 +147,10 @@ def test_a_sign_in_begun_on_one_process_finishes_on_the_other(two_apps, redis_ur
     done = visitor.post(a, "/signin/stay/", {"stay": "yes"})
     assert done.status_code == 302 and done.headers["Location"] == app.home_url
 
-    from django.contrib.sessions.models import Session
+    from accounts.models import UserSession
 
-    session = Session.objects.get(session_key=visitor.http.cookies["sessionid"])
-    assert session.get_decoded()["_auth_user_id"] == str(user.pk)
+    session = UserSession.objects.get(session_key=visitor.http.cookies["sessionid"])
+    assert session.get_decoded()["_auth_user_id"] == str(user.pk) and session.user_id == user.pk
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.SIGN_IN, user=user).count() == 1
 
     # The cache both processes use is the one Redis: each writes /healthz's key there.
