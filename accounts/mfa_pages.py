@@ -8,9 +8,7 @@ factor changes it only from a session verified with it.
 from collections.abc import Callable
 from functools import wraps
 
-from django import forms
 from django.contrib import messages
-from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -22,7 +20,7 @@ from django_otp import login as otp_login
 
 from .services import totp
 from .signin.code import CodeForm
-from .signin.forms import AccessibleForm
+from .signin.forms import AccessibleForm, password_field
 from .signin.lockout import is_locked_out_request, lockout_response
 
 PENDING = "mfa_pending"  # the enrolment this session started: {"device": pk, "replace": bool}
@@ -30,24 +28,8 @@ WRONG_PASSWORD = "That password is not right."
 
 
 class PasswordCheckForm(AccessibleForm):
-    password = forms.CharField(
-        label="Current password",
-        strip=False,
-        max_length=4096,
-        error_messages={"required": "Enter your current password.", "max_length": WRONG_PASSWORD},
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
-    )
-
-    def __init__(self, *args, request: HttpRequest, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.request = request
-
-    def clean_password(self) -> str:
-        password = self.cleaned_data["password"]
-        user = authenticate(self.request, username=self.request.user.username, password=password)
-        if user is None or user.pk != self.request.user.pk:
-            raise forms.ValidationError(WRONG_PASSWORD)
-        return password
+    password = password_field("Current password", "current-password", too_long=WRONG_PASSWORD,
+                              autofocus=True)
 
 
 def why_not_changeable(request: HttpRequest) -> str | None:

@@ -8,23 +8,12 @@ from django.contrib.auth.password_validation import validate_password
 from django.http import HttpRequest
 
 from .models import User
-from .signin.forms import AccessibleForm, refuse_control_characters
+from .signin.forms import AccessibleForm, password_field, refuse_control_characters
 from .validators import MATCH_RULE, Rule, password_rules, rule_results
 
 MISMATCH = "The two new passwords are different. Type the same new password in both boxes."
 SAME_AS_CURRENT = "Your new password must be different from your current one."
 WRONG_CURRENT = "Your current password is incorrect."
-
-
-def password_field(label: str, autocomplete: str, **attrs) -> forms.CharField:
-    return forms.CharField(
-        label=label,
-        strip=False,
-        max_length=4096,
-        error_messages={"required": f"Enter your {label[0].lower()}{label[1:]}.",
-                        "max_length": "That is longer than any password we accept."},
-        widget=forms.PasswordInput(attrs={"autocomplete": autocomplete, **attrs}),
-    )
 
 
 @dataclass(frozen=True)

@@ -21,3 +21,17 @@ class AccessibleForm(forms.Form):
                 attrs = self.fields[name].widget.attrs
                 attrs["aria-invalid"] = "true"
                 attrs["aria-describedby"] = f"{self.auto_id % name}-error"
+
+
+def password_field(label: str, autocomplete: str, *,
+                   too_long: str = "That is longer than any password we accept.",
+                   **attrs) -> forms.CharField:
+    """A password box: never stripped, up to 4096 characters, with messages a person reads."""
+    return forms.CharField(
+        label=label,
+        strip=False,
+        max_length=4096,
+        error_messages={"required": f"Enter your {label[0].lower()}{label[1:]}.",
+                        "max_length": too_long},
+        widget=forms.PasswordInput(attrs={"autocomplete": autocomplete, **attrs}),
+    )

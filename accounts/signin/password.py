@@ -1,26 +1,18 @@
 """Step 3, Mitel authentication: the password, checked through django-axes."""
 
-from django import forms
 from django.contrib.auth import authenticate
 from django.http import HttpRequest, HttpResponse
 
 from .base import Step
 from .flow import SigninFlow
-from .forms import AccessibleForm
+from .forms import AccessibleForm, password_field
 from .lockout import is_locked_out_request, lockout_response
 
 WRONG = "The username or password is incorrect."
 
 
 class PasswordForm(AccessibleForm):
-    password = forms.CharField(
-        label="Password",
-        strip=False,
-        max_length=4096,
-        error_messages={"required": "Enter your password.",
-                        "max_length": WRONG},
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
-    )
+    password = password_field("Password", "current-password", too_long=WRONG, autofocus=True)
 
 
 def sso_required(flow: SigninFlow) -> bool:
