@@ -8,7 +8,9 @@ factor changes it only from a session verified with it.
 from collections.abc import Callable
 from functools import wraps
 
+from django import forms
 from django.contrib import messages
+from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -30,6 +32,17 @@ WRONG_PASSWORD = "That password is not right."
 class PasswordCheckForm(AccessibleForm):
     password = password_field("Current password", "current-password", too_long=WRONG_PASSWORD,
                               autofocus=True)
+
+    def __init__(self, *args, request: HttpRequest, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        user = authenticate(self.request, username=self.request.user.username, password=password)
+        if user is None or user.pk != self.request.user.pk:
+            raise forms.ValidationError(WRONG_PASSWORD)
+        return password
 
 
 def why_not_changeable(request: HttpRequest) -> str | None:
