@@ -221,6 +221,9 @@ AXES_RESET_ON_SUCCESS = False
 # Refused attempts during a lockout do not extend it, so a victim gets back in after the cool-off.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "accounts.signin.lockout.lockout_response"
+# Sign-ins and sign-outs are in our audit trail (accounts.AuditEvent); axes' own access log would
+# write each again, and grow without bound.
+AXES_DISABLE_ACCESS_LOG = True
 AXES_USERNAME_CALLABLE = "accounts.usernames.axes_username"
 # Client IP: REMOTE_ADDR, unless TRUSTED_PROXY_COUNT proxies stand in front: then the address those
 # proxies appended to X-Forwarded-For, read from the right, so a client cannot spoof it.

@@ -89,14 +89,17 @@ def expiry_of(changed_at: datetime, policy: PasswordPolicy, *, now: datetime | N
                           days_left=days_left)
 
 
-def password_expiry(user: User, *, now: datetime | None = None) -> PasswordExpiry:
-    """The expiry of the user's password under the strictest policy of their accounts.
+def password_expiry(user: User, *, accounts: Iterable[MitelAccount] | None = None,
+                    now: datetime | None = None) -> PasswordExpiry:
+    """The expiry of the user's password under the strictest policy of their accounts (pass
+    ``accounts`` when they are loaded already: the sign-in flow has them).
 
     Users without a usable password (Single Sign On only) have nothing to expire.
     """
     if not user.has_usable_password():
         return PasswordExpiry()
-    return expiry_of(user.password_changed_at, password_policy(user), now=now)
+    policy = strictest_policy(accounts) if accounts is not None else password_policy(user)
+    return expiry_of(user.password_changed_at, policy, now=now)
 
 
 # --- Change -------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 
 from ..password_forms import NewPasswordForm
-from ..services.passwords import change_password, password_expiry
+from ..services.passwords import PasswordExpiry, change_password, password_expiry
 from .base import Step
 from .flow import SigninFlow
 
@@ -19,13 +19,17 @@ class ExpiryStep(Step):
 
     def applies(self, flow: SigninFlow) -> bool:
         return (flow.is_authenticated and flow.state.method == "password"
-                and password_expiry(flow.user).due)
+                and self.expiry(flow).due)
+
+    @staticmethod
+    def expiry(flow: SigninFlow) -> PasswordExpiry:
+        return password_expiry(flow.user, accounts=flow.accounts)  # loaded already: no query
 
     def make_form(self, flow: SigninFlow, data=None) -> NewPasswordForm:
         return NewPasswordForm(data, user=flow.user)
 
     def get(self, request: HttpRequest, flow: SigninFlow) -> HttpResponse:
-        expiry = password_expiry(flow.user)
+        expiry = self.expiry(flow)
         changing = expiry.expired or request.GET.get("change") == "now"
         return self.render(request, flow, self.make_form(flow) if changing else None, expiry=expiry)
 
@@ -33,7 +37,7 @@ class ExpiryStep(Step):
         from .controller import advance
 
         request.sensitive_post_parameters = "__ALL__"  # new passwords stay out of error reports
-        expiry = password_expiry(flow.user)
+        expiry = self.expiry(flow)
         if request.POST.get("action") == "later" and not expiry.expired:
             flow.complete(self.name)
             return advance(flow)
