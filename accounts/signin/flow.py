@@ -92,10 +92,10 @@ class SigninFlow:
 
     @cached_property
     def memberships(self) -> list[Membership]:
-        if self.state.user_id is None:
-            return []
+        # Asked for unknown usernames too (of no one: id 0), so that every step makes the same
+        # queries, and takes the same time, whether or not the username exists.
         return list(
-            Membership.objects.filter(user_id=self.state.user_id)
+            Membership.objects.filter(user_id=self.state.user_id or 0)
             .select_related("account")
             .order_by("account__name")
         )

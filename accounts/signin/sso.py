@@ -10,13 +10,13 @@ from .password import sso_required
 def sso_not_yet_available(flow: SigninFlow) -> bool:
     """An SSO account whose provider is not offered yet (Okta outside the beta), for a user
     without a password: there is nothing to type, so say so instead of asking for one."""
-    account, user = flow.account, flow.user
+    account = flow.account
     return (
         account is not None
         and account.uses_sso
         and not account.sso_enabled
-        and user is not None
-        and not user.has_usable_password()
+        and flow.user is not None  # only now: loading the user for everyone would cost a query
+        and not flow.user.has_usable_password()
     )
 
 

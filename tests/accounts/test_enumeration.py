@@ -87,3 +87,23 @@ def test_a_wrong_password_costs_one_hash_and_answers_alike_whoever_typed_it(
         answers.append((status, body.replace(username, "USERNAME"), headers))
     assert costs == [1, 1, 1]
     assert answers[0] == answers[1] == answers[2]
+
+
+def test_unknown_and_known_usernames_cost_the_same_queries_at_every_step(client, demo):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(action) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            action()
+        return len(captured)
+
+    costs = {}
+    for username in ["nobody@nowhere.example", "alice@acme.example"]:
+        start(client, app="miteam-meetings")
+        costs[username] = (
+            queries(lambda u=username: enter_username(client, u)),
+            queries(lambda: client.get("/signin/authenticate/")),
+            queries(lambda: enter_password(client, "Wrong-password-123!")),
+        )
+    assert costs["nobody@nowhere.example"] == costs["alice@acme.example"], costs
