@@ -236,3 +236,23 @@ def test_signed_in_sign_out_page_has_no_inline_style_either(client):
     assert "pat@example.com" in response.content.decode()
     assert not [a for _, a in page.elements if "style" in a] and not page.find("style")
     assert PASSWORD not in response.content.decode()
+
+
+def test_the_stylesheets_use_only_custom_properties_they_define():
+    """An undefined var() makes its whole declaration void: a button with no background, say."""
+    from pathlib import Path
+
+    import django
+
+    # The Connect Portal's sheet also uses the variables of Django's own admin stylesheets.
+    admin_css = Path(django.__file__).parent / "contrib" / "admin" / "static" / "admin" / "css"
+    django_defined = set()
+    for sheet in admin_css.glob("*.css"):
+        django_defined |= set(re.findall(r"(--[\w-]+)\s*:", sheet.read_text()))
+    for sheet in (Path(__file__).resolve().parents[2] / "static" / "css").glob("*.css"):
+        css = sheet.read_text()
+        defined = set(re.findall(r"(--[\w-]+)\s*:", css))
+        if sheet.name == "admin.css":
+            defined |= django_defined
+        used = set(re.findall(r"var\(\s*(--[\w-]+)\s*[,)]", css))
+        assert used <= defined, (sheet.name, sorted(used - defined))
