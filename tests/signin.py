@@ -19,9 +19,10 @@ def flow_id(client) -> str:
     return flow["flow_id"] if flow else ""
 
 
-def post_step(client, slug: str, data: dict):
+def post_step(client, slug: str, data: dict | None = None, **fields):
+    """POST to the step at ``/signin/<slug>/`` with the flow's id, ``data`` and ``fields``."""
     url = "/signin/" if slug == "username" else f"/signin/{slug}/"
-    return client.post(url, {"flow": flow_id(client), **data})
+    return client.post(url, {"flow": flow_id(client), **(data or {}), **fields})
 
 
 def enter_username(client, username: str, **params):
@@ -57,3 +58,15 @@ def fail_password(client, username: str, times: int = 1, **params):
         enter_username(client, username, **params)
         response = enter_password(client, "not the password at all")
     return response
+
+
+def open_portal_as(client, user, *, otp_device=None):
+    """A session as the sign-in flow leaves it: ``user`` logged in, OTP-verified with ``otp_device``."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    client.force_login(user)
+    if otp_device is not None:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = otp_device.persistent_id
+        session.save()
+    return client

@@ -7,6 +7,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.management.commands.seed_demo import DEMO_PASSWORD
 from accounts.models import User
+from tests.signin import enter_password, enter_username, flow_id, open_portal_as, post_step  # noqa: F401
 
 TRENT = "trent@acme.example"
 ALICE = "alice@acme.example"
@@ -25,19 +26,11 @@ def trents_device() -> TOTPDevice:
     return TOTPDevice.objects.get(user__username=TRENT, confirmed=True)
 
 
-from tests.signin import flow_id  # noqa: E402
-
-
-def post_step(client: Client, slug: str, **data):
-    return client.post(f"/signin/{slug}/", {"flow": flow_id(client), **data})
-
-
 def sign_in_with_password(client: Client, username: str, password: str = DEMO_PASSWORD):
     """Username and password; returns the response to the password (its Location is what's next)."""
-    client.get("/signin/")
-    response = client.post("/signin/", {"username": username, "flow": ""})
+    response = enter_username(client, username)
     assert response.status_code == 302, response
-    return post_step(client, "authenticate", password=password)
+    return enter_password(client, password)
 
 
 def enter_code(client: Client, code: str):
@@ -55,12 +48,3 @@ def signed_in_user(client: Client) -> User | None:
 
 def verified_device_id(client: Client) -> str | None:
     return client.session.get(DEVICE_ID_SESSION_KEY)
-
-
-def sign_in_to_portal(client: Client, user: User, device=None) -> None:
-    """A session as the sign-in flow leaves it: logged in, and verified with ``device`` if given."""
-    client.force_login(user)
-    if device is not None:
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()

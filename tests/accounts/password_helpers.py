@@ -6,23 +6,16 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.test import Client
 
 from accounts.models import AuditEvent
+from tests.signin import enter_password, enter_username, flow_id, post_step  # noqa: F401
 
 DEMO_PASSWORD = "Mitel-demo-2026!"
 NEW_PASSWORD = "purple otters sang at noon"
 
 
-from tests.signin import flow_id  # noqa: E402
-
-
-def post_step(client: Client, slug: str, **data):
-    return client.post(f"/signin/{slug}/", {"flow": flow_id(client), **data})
-
-
 def start_sign_in(client: Client, username: str, password: str = DEMO_PASSWORD):
     """Username, then password: returns the answer to the password (a redirect to the next step)."""
-    client.get("/signin/")
-    client.post("/signin/", {"username": username, "flow": ""})
-    return post_step(client, "authenticate", password=password)
+    enter_username(client, username)
+    return enter_password(client, password)
 
 
 def sign_in(client: Client, username: str, password: str = DEMO_PASSWORD) -> None:

@@ -19,11 +19,11 @@ from tests.accounts.mfa_helpers import (
     ALICE,
     TRENT,
     code_for,
-    sign_in_to_portal,
     trents_device,
     verified_device_id,
     wrong_code_for,
 )
+from tests.signin import open_portal_as
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -32,13 +32,13 @@ pytestmark = pytest.mark.usefixtures("demo")
 def trent(client, demo):
     """trent, signed in and verified with his authenticator, as the sign-in flow leaves him."""
     totp.issue_backup_codes(demo[TRENT])
-    sign_in_to_portal(client, demo[TRENT], trents_device())
+    open_portal_as(client, demo[TRENT], otp_device=trents_device())
     return demo[TRENT]
 
 
 @pytest.fixture
 def alice(client, demo):
-    sign_in_to_portal(client, demo[ALICE])
+    open_portal_as(client, demo[ALICE])
     return demo[ALICE]
 
 
@@ -151,7 +151,7 @@ def test_wrong_passwords_on_the_mfa_pages_lead_to_the_lockout(client, trent):
 
 def test_a_session_not_verified_with_the_device_cannot_change_it(client, demo):
     """A session that never entered a code (say, signed in before the device was added elsewhere)."""
-    sign_in_to_portal(client, demo[TRENT])
+    open_portal_as(client, demo[TRENT])
     for path in ("/me/mfa/remove/", "/me/mfa/setup/", "/me/mfa/backup-codes/"):
         response = client.post(path, {"password": DEMO_PASSWORD})
         assert response["Location"] == "/me/mfa/"
@@ -170,7 +170,7 @@ def test_users_cannot_remove_mfa_their_account_requires_but_can_replace_it(clien
 
 
 def test_sso_only_users_are_pointed_to_their_identity_provider(client, demo):
-    sign_in_to_portal(client, demo["frank@initech.example"])
+    open_portal_as(client, demo["frank@initech.example"])
     response = client.post("/me/mfa/setup/", {"password": "anything"}, follow=True)
     assert "identity provider asks for your second factor" in response.content.decode()
     assert not TOTPDevice.objects.filter(user=demo["frank@initech.example"]).exists()

@@ -18,22 +18,11 @@ from django.utils import timezone
 from accounts.models import AuditEvent, MitelAccount, User
 from sso.models import SsoConnection
 from tests.factories import MembershipFactory, MitelAccountFactory, UserFactory
+from tests.signin import open_portal_as  # noqa: F401  (imported from here by the portal tests)
 
 B_NUMBER = "909090"
 B_MARKERS = ("bravo", B_NUMBER)
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"|csrftoken=[^;]*')
-
-
-def open_portal_as(client, user, *, otp_device=None):
-    """Sign ``user`` in as the sign-in flow would, OTP-verified with ``otp_device`` when given."""
-    from django_otp import DEVICE_ID_SESSION_KEY
-
-    client.force_login(user)
-    if otp_device is not None:
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = otp_device.persistent_id
-        session.save()
-    return client
 
 
 def text_of(response) -> str:
