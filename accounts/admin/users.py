@@ -90,15 +90,23 @@ class LockedOutFilter(admin.SimpleListFilter):
         return queryset
 
 
-def may_manage(request: HttpRequest, user: User | None) -> bool:
-    """Whether the signed-in person may change ``user`` (or some user, when None)."""
+def may(request: HttpRequest, ability: Ability, user: User | None) -> bool:
+    """Whether the signed-in person has ``ability`` over ``user`` (over some user, when None):
+    everywhere as Mitel staff, else through a role in one of the user's accounts."""
     actor = request.user
-    if has_global(actor, Ability.MANAGE_USERS):
+    if has_global(actor, ability):
         return True
     if user is None:
-        return anywhere(request, Ability.MANAGE_USERS)
-    return per_request(request, ("manage_user", user.pk),
-                       lambda: memberships.users_managed_by(actor).filter(pk=user.pk).exists())
+        return anywhere(request, ability)
+    scoped = (memberships.users_managed_by if ability == Ability.MANAGE_USERS
+              else memberships.users_visible_to)
+    return per_request(request, (ability, user.pk),
+                       lambda: scoped(actor).filter(pk=user.pk).exists())
+
+
+def may_manage(request: HttpRequest, user: User | None) -> bool:
+    """Whether the signed-in person may change ``user`` (or some user, when None)."""
+    return may(request, Ability.MANAGE_USERS, user)
 
 
 def restriction(request: HttpRequest, user: User) -> str:
@@ -264,13 +272,7 @@ class UserAdmin(PortalModelAdmin):
         )
 
     def has_view_permission(self, request, obj=None) -> bool:
-        actor = request.user
-        if has_global(actor, Ability.VIEW_USERS):
-            return True
-        if obj is None:
-            return anywhere(request, Ability.VIEW_USERS)
-        return per_request(request, ("view_user", obj.pk),
-                           lambda: memberships.users_visible_to(actor).filter(pk=obj.pk).exists())
+        return may(request, Ability.VIEW_USERS, obj)
 
     def has_change_permission(self, request, obj=None) -> bool:
         return may_manage(request, obj)
