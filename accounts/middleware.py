@@ -25,7 +25,7 @@ class PasswordExpiryMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not self.is_exempt(request.path) and self.must_change_password(request):
-            target = reverse("accounts:password_change")
+            target = reverse("portal:password_change")
             if request.method == "GET":
                 target = f"{target}?{urlencode({'next': request.get_full_path()})}"
             return HttpResponseRedirect(target)
@@ -33,7 +33,7 @@ class PasswordExpiryMiddleware:
 
     @staticmethod
     def is_exempt(path: str) -> bool:
-        return (path in {reverse("accounts:password_change"), reverse("accounts:signout"),
+        return (path in {reverse("portal:password_change"), reverse("signin:signout"),
                          reverse("healthz")}
                 or path.startswith(settings.STATIC_URL))
 

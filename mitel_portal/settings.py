@@ -47,7 +47,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "mitel_portal.apps.ConnectPortalAdminConfig",
+    "connect_portal.apps.ConnectPortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sites",
     "accounts",
+    "signin",
+    "connect_portal",
     "sso",
     "allauth",
     "allauth.account",
@@ -148,7 +150,7 @@ AUTHENTICATION_BACKENDS = [
     "accounts.backends.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
     # No allauth backend: it would check every password a second time. allauth is used for SSO
-    # only, and the sign-in flow logs people in itself (accounts.signin.controller.finish).
+    # only, and the sign-in flow logs people in itself (signin.controller.finish).
 ]
 
 # Argon2id at OWASP's minimum parameters first; PBKDF2 stays to verify (and upgrade) older hashes.
@@ -220,7 +222,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = False
 # Refused attempts during a lockout do not extend it, so a victim gets back in after the cool-off.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_LOCKOUT_CALLABLE = "accounts.signin.lockout.lockout_response"
+AXES_LOCKOUT_CALLABLE = "signin.lockout.lockout_response"
 # Sign-ins and sign-outs are in our audit trail (accounts.AuditEvent); axes' own access log would
 # write each again, and grow without bound.
 AXES_DISABLE_ACCESS_LOG = True

@@ -6,7 +6,8 @@ from .health import healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("", include("accounts.urls")),
+    path("", include("signin.urls")),
+    path("", include("connect_portal.urls")),
     path("", include("sso.urls")),
 ]
 

@@ -62,7 +62,7 @@ def test_a_failure_half_way_through_a_password_change_writes_nothing(demo, monke
 
 
 def test_other_errors_get_a_plain_500_page(demo, monkeypatch):
-    from accounts.signin import username
+    from signin.steps import username
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")

@@ -162,7 +162,7 @@ class PasswordResetTokens(PasswordResetTokenGenerator):
 
 def reset_link_path(user: User, *, now: datetime | None = None) -> str:
     uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
-    return reverse("accounts:password_reset", args=[uidb64, PasswordResetTokens(now).make_token(user)])
+    return reverse("signin:password_reset", args=[uidb64, PasswordResetTokens(now).make_token(user)])
 
 
 def user_from_uidb64(uidb64: str) -> User | None:
@@ -267,7 +267,7 @@ def _mail(template: str, user: User, *, request: HttpRequest | None = None, **co
     """
     if not user.email:
         return False
-    forgot_url = request.build_absolute_uri(reverse("accounts:password_forgot")) if request else ""
+    forgot_url = request.build_absolute_uri(reverse("signin:password_forgot")) if request else ""
     context = {"user": user, "forgot_url": forgot_url, **context}
     subject = " ".join(render_to_string(f"accounts/email/{template}_subject.txt", context).split())
     message = EmailMultiAlternatives(

@@ -3,7 +3,7 @@
 ``start_login`` runs on the SSO step's button; ``complete_login`` runs when allauth has a verified
 answer (``sso.adapter``); ``provider_error`` when it has none. Every refusal renders a page in the
 portal's look and writes an audit event. Nobody is signed in here: the flow records the proof and
-``accounts.signin.controller.finish`` signs in, as for passwords.
+``signin.controller.finish`` signs in, as for passwords.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from requests import RequestException
 
 from accounts.models import AuditEvent, MitelAccount
 from accounts.services import audit
-from accounts.signin.flow import SigninFlow
+from signin.flow import SigninFlow
 
 from ..claims import identity_from_claims
 from ..models import SsoConnection
@@ -171,8 +171,8 @@ def refuse(request: HttpRequest, reason: str, *, flow: SigninFlow | None,
 
 def start_login(request: HttpRequest, flow: SigninFlow) -> HttpResponse:
     """Send the user to the account's identity provider, with ``login_hint``, PKCE and a nonce."""
-    from accounts.signin.controller import step_url
-    from accounts.signin.sso import SsoStep
+    from signin.controller import step_url
+    from signin.steps.sso import SsoStep
 
     account = flow.account
     connection = SsoConnection.objects.filter(account=account, social_app__isnull=False).first()
@@ -200,7 +200,7 @@ def start_login(request: HttpRequest, flow: SigninFlow) -> HttpResponse:
 
 def at_sso_step(flow: SigninFlow, connection: SsoConnection) -> bool:
     """Whether the flow is waiting for Single Sign On with this very connection's account."""
-    from accounts.signin.controller import current_step
+    from signin.controller import current_step
 
     step = current_step(flow)
     return (
@@ -214,7 +214,7 @@ def at_sso_step(flow: SigninFlow, connection: SsoConnection) -> bool:
 
 def complete_login(request: HttpRequest, sociallogin) -> HttpResponse:
     """allauth verified the provider's answer: apply our rules, then go on with the flow."""
-    from accounts.signin.controller import advance
+    from signin.controller import advance
 
     app = sociallogin.provider.app
     connection = SsoConnection.objects.select_related("account").filter(social_app=app).first()

@@ -118,8 +118,8 @@ def test_the_policy_of_any_of_the_users_accounts_applies(client):
 def test_sso_sign_ins_are_not_asked_to_enrol(demo):
     from django.test import RequestFactory
 
-    from accounts.signin.code import MfaEnrolStep
-    from accounts.signin.flow import FlowState, SigninFlow
+    from signin.flow import FlowState, SigninFlow
+    from signin.steps.code import MfaEnrolStep
 
     request = RequestFactory().get("/")
     request.session = {}

@@ -12,8 +12,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AuditEvent, MitelAccount
 from accounts.services import totp
-from accounts.signin.controller import current_step
-from accounts.signin.flow import FlowState, SigninFlow
+from signin.controller import current_step
+from signin.flow import FlowState, SigninFlow
 from tests.accounts.mfa_helpers import (
     ALICE,
     TRENT,

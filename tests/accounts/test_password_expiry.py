@@ -14,8 +14,8 @@ from accounts.services.passwords import (
     password_policy,
     strictest_policy,
 )
-from accounts.signin.expiry import ExpiryStep
-from accounts.signin.flow import FlowState, SigninFlow
+from signin.flow import FlowState, SigninFlow
+from signin.steps.expiry import ExpiryStep
 from tests.factories import PASSWORD, MembershipFactory, MitelAccountFactory, UserFactory
 
 from .password_helpers import (

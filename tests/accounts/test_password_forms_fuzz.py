@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import User
-from accounts.password_forms import ForgotPasswordForm, NewPasswordForm
+from signin.password_forms import ForgotPasswordForm, NewPasswordForm
 
 SAMPLES = ["", "\x00", "<script>alert(1)</script>", "\u202egnp.exe", "🙂" * 300, "a" * 5000,
            "' OR 1=1 --", "{{ 7*7 }}", "%s%s%n"]

@@ -103,19 +103,19 @@ def pages(demo, client):
 
 def test_the_walk_reaches_every_sign_in_screen(pages):
     expected = {
-        "username": "accounts/signin/username.html",
-        "username, notices": "accounts/signin/username.html",
-        "username, error": "accounts/signin/username.html",
-        "account": "accounts/signin/account.html",
-        "account, error": "accounts/signin/account.html",
-        "password": "accounts/signin/password.html",
-        "password, error": "accounts/signin/password.html",
-        "stay": "accounts/signin/stay.html",
-        "sso": "accounts/signin/sso.html",
-        "password, sso offered": "accounts/signin/password.html",
+        "username": "signin/username.html",
+        "username, notices": "signin/username.html",
+        "username, error": "signin/username.html",
+        "account": "signin/account.html",
+        "account, error": "signin/account.html",
+        "password": "signin/password.html",
+        "password, error": "signin/password.html",
+        "stay": "signin/stay.html",
+        "sso": "signin/sso.html",
+        "password, sso offered": "signin/password.html",
         "sso unavailable": "sso/refused.html",
-        "locked out": "accounts/signin/locked_out.html",
-        "signed out": "accounts/signin/signout.html",
+        "locked out": "signin/locked_out.html",
+        "signed out": "signin/signout.html",
     }
     assert {name: pages[name].templates[0].name for name in expected} == expected
 

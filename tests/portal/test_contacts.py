@@ -196,7 +196,7 @@ def test_a_save_that_loses_the_race_in_the_portal_is_told_to_reload_and_writes_n
 ):
     from django import forms
 
-    from accounts.admin.users import UserAdminForm
+    from connect_portal.admin.users import UserAdminForm
 
     t = two_accounts
     open_portal_as(client, t.ann)

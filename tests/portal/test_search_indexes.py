@@ -3,8 +3,8 @@
 import pytest
 from django.db import connection
 
-from accounts.admin.users import users_matching
 from accounts.models import User
+from connect_portal.admin.users import users_matching
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 

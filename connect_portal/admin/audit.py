@@ -1,0 +1,91 @@
+"""The audit trail in the Connect Portal: read-only, filterable; a contact reads their accounts' events."""
+
+import json
+
+from django.contrib import admin
+from django.contrib.admin import DateFieldListFilter
+from django.http import HttpRequest, HttpResponse
+from django.utils.html import format_html
+
+from accounts.models import AuditEvent
+from accounts.services.memberships import Ability, account_ids_where, has_global
+from accounts.usernames import canonical_username
+
+from ..site import AccountFilter, InputFilter, PortalModelAdmin, anywhere, csv_response
+
+
+class AuditAccountFilter(AccountFilter):
+    ability = Ability.VIEW_AUDIT
+
+    def filter_by_account(self, queryset, account):
+        return queryset.filter(account=account)
+
+
+class UsernameFilter(InputFilter):
+    """Events about one username: the user's, or what was typed at sign-in."""
+
+    title = "username"
+    parameter_name = "username"
+
+    def queryset(self, request, queryset):
+        value = canonical_username(self.value())
+        if not value:
+            return queryset
+        return queryset.filter(username=value) | queryset.filter(user__username=value)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(PortalModelAdmin):
+    list_display = ("created_at", "kind", "who", "account", "actor", "ip_address", "method")
+    list_filter = (AuditAccountFilter, UsernameFilter, "kind", ("created_at", DateFieldListFilter))
+    list_select_related = ("user", "actor", "account")
+    date_hierarchy = "created_at"
+    search_fields = ("username", "user__username", "actor__username")
+    fields = ("created_at", "kind", "user", "username", "account", "application", "actor", "method",
+              "ip_address", "user_agent", "details")
+    readonly_fields = fields
+    actions = ["export_csv"]
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest):
+        queryset = super().get_queryset(request)
+        if has_global(request.user, Ability.VIEW_AUDIT):
+            return queryset
+        return queryset.filter(account_id__in=account_ids_where(request.user, Ability.VIEW_AUDIT))
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        if has_global(request.user, Ability.VIEW_AUDIT):
+            return True
+        if obj is None:
+            return anywhere(request, Ability.VIEW_AUDIT)
+        return self.get_queryset(request).filter(pk=obj.pk).exists()
+
+    # The audit trail is append-only, for everyone.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="user")
+    def who(self, event: AuditEvent) -> str:
+        return str(event.user or event.username or "")
+
+    @admin.display(description="details")
+    def details(self, event: AuditEvent):
+        text = json.dumps(event.detail, indent=2, sort_keys=True)
+        return format_html('<pre class="portal-json">{}</pre>', text)
+
+    @admin.action(permissions=["view"], description="Export the selected events as CSV")
+    def export_csv(self, request: HttpRequest, queryset) -> HttpResponse:
+        rows = (
+            (event.created_at.isoformat(), event.kind, event.user or event.username,
+             event.account.account_number if event.account else "", event.actor or "",
+             event.ip_address, event.method, json.dumps(event.detail, sort_keys=True))
+            for event in queryset.select_related("user", "actor", "account")
+        )
+        header = ("time", "kind", "user", "account", "actor", "IP address", "method", "details")
+        return csv_response("audit-trail.csv", header, rows)

@@ -1,0 +1,45 @@
+"""What every sign-in step is: it says whether it applies, shows its screen, accepts its input."""
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+from ..flow import SigninFlow
+
+
+class Step:
+    """One screen of the sign-in flow.
+
+    ``applies`` is asked only after every earlier step is done; a step that does not apply is
+    skipped. ``post`` either re-renders with errors or calls ``flow.complete(self.name)`` (and
+    whatever it proved) and returns ``controller.advance(flow)``.
+    """
+
+    name: str = ""  # recorded in the flow when done
+    slug: str = ""  # the URL segment: /signin/<slug>/; steps that must look alike share one
+    template: str = ""
+    form_class: type[forms.Form] | None = None
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.slug = cls.slug or cls.name
+
+    def applies(self, flow: SigninFlow) -> bool:
+        return True
+
+    def get(self, request: HttpRequest, flow: SigninFlow) -> HttpResponse:
+        return self.render(request, flow, self.make_form(flow))
+
+    def post(self, request: HttpRequest, flow: SigninFlow) -> HttpResponse:
+        raise NotImplementedError
+
+    def make_form(self, flow: SigninFlow, data=None) -> forms.Form | None:
+        return self.form_class(data) if self.form_class else None
+
+    def context(self, flow: SigninFlow) -> dict:
+        return {}
+
+    def render(self, request: HttpRequest, flow: SigninFlow, form, *, status: int = 200,
+               **extra) -> HttpResponse:
+        context = {"flow": flow, "form": form, "step": self, **self.context(flow), **extra}
+        return TemplateResponse(request, self.template, context, status=status)

@@ -1,0 +1,135 @@
+"""Step 4, "Verify code", and the enrolment an account's MFA policy forces on password users.
+
+Both apply only to password sign-ins: SSO users get their MFA at the identity provider. Until the
+code is verified (or the new authenticator confirmed), nobody is logged in: the session holds only
+the flow state.
+"""
+
+from axes.handlers.proxy import AxesProxyHandler
+from django import forms
+from django.contrib.auth.signals import user_login_failed
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from accounts.services import totp
+
+from ..flow import SigninFlow
+from ..forms import AccessibleForm, refuse_control_characters
+from ..lockout import is_locked_out_request, lockout_response
+from .base import Step
+
+
+class CodeForm(AccessibleForm):
+    code = forms.CharField(
+        label="Code",
+        max_length=64,
+        validators=[refuse_control_characters],
+        error_messages={"required": "Enter the code from your authenticator app.",
+                        "max_length": str(totp.CodeMalformed())},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True,
+                                      "spellcheck": "false", "autocapitalize": "none",
+                                      "aria-describedby": "code-help"}),
+    )
+
+    def add_error(self, field, error) -> None:
+        super().add_error(field, error)
+        attrs = self.fields["code"].widget.attrs
+        if attrs.get("aria-describedby", "").endswith("-error"):  # keep the help text tied too
+            attrs["aria-describedby"] = f"code-help {attrs['aria-describedby']}"
+
+
+def password_sign_in(flow: SigninFlow) -> bool:
+    return flow.is_authenticated and flow.state.method == "password"
+
+
+class CodeStep(Step):
+    """A 6-digit code from the authenticator app, or a backup code; each works once."""
+
+    name = "code"
+    template = "signin/code.html"
+    form_class = CodeForm
+
+    def applies(self, flow: SigninFlow) -> bool:
+        # A device verified in this flow already (a new one, confirmed by enrolment) is enough.
+        return (password_sign_in(flow) and not flow.state.mfa_device
+                and flow.memo("has_device", lambda: totp.has_device(flow.user)))
+
+    def post(self, request: HttpRequest, flow: SigninFlow) -> HttpResponse:
+        from ..controller import advance
+
+        credentials = {"username": flow.username}
+        if AxesProxyHandler.is_locked(request, credentials):
+            return self.refuse_locked_out(request, credentials)
+        form = CodeForm(request.POST)
+        if not form.is_valid():
+            return self.render(request, flow, form)
+        try:
+            device = totp.verify_code(flow.user, form.cleaned_data["code"], request=request,
+                                      account=flow.account, application=flow.application)
+        except totp.CodeRefused as refused:
+            # Counted by django-axes like a wrong password: guessing ends in the same lockout.
+            user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+            if is_locked_out_request(request):
+                return lockout_response(request, None, credentials)
+            form.add_error("code", str(refused))
+            return self.render(request, flow, form)
+        except totp.MfaError as error:  # malformed, or django-otp's throttle: nothing was checked
+            form.add_error("code", str(error))
+            return self.render(request, flow, form)
+        flow.state.mfa_device = device.persistent_id
+        flow.complete(self.name)
+        return advance(flow)
+
+    def refuse_locked_out(self, request: HttpRequest, credentials: dict) -> HttpResponse:
+        """The lockout page, audited as the password step's refusals are (no failure is added)."""
+        request.axes_locked_out = True
+        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+        return lockout_response(request, None, credentials)
+
+
+class MfaEnrolStep(Step):
+    """An account requires MFA and the user has no authenticator: they add one before going on."""
+
+    name = "mfa_enrol"
+    slug = "mfa-setup"
+    template = "signin/mfa_setup.html"
+    form_class = CodeForm
+    PENDING = "mfa_pending_device"
+
+    def applies(self, flow: SigninFlow) -> bool:
+        return (password_sign_in(flow) and any(a.require_mfa for a in flow.accounts)
+                and not flow.memo("has_authenticator", lambda: totp.has_authenticator(flow.user)))
+
+    def enrolment(self, flow: SigninFlow) -> totp.Enrolment:
+        """The enrolment this flow started, or a new one (a new secret) when it is gone or old."""
+        enrolment = totp.pending_enrolment(flow.user, flow.state.extra.get(self.PENDING))
+        if enrolment is None:
+            enrolment = totp.start_enrolment(flow.user)
+            flow.state.extra[self.PENDING] = enrolment.device.pk
+            flow.save()
+        return enrolment
+
+    def render(self, request, flow, form, *, status: int = 200, **extra) -> HttpResponse:
+        return super().render(request, flow, form, status=status, enrolment=self.enrolment(flow),
+                              **extra)
+
+    def post(self, request: HttpRequest, flow: SigninFlow) -> HttpResponse:
+        form = CodeForm(request.POST)
+        if not form.is_valid():
+            return self.render(request, flow, form)
+        try:
+            device, codes = totp.confirm_enrolment(flow.user, flow.state.extra.get(self.PENDING),
+                                                   form.cleaned_data["code"], request=request)
+        except totp.MfaError as error:
+            form.add_error("code", str(error))
+            return self.render(request, flow, form)
+        flow.state.extra.pop(self.PENDING, None)
+        flow.state.mfa_device = device.persistent_id
+        flow.complete(self.name)
+        flow.save()
+        # The codes are shown in this response only; "Continue" goes on to the next step.
+        return TemplateResponse(request, "signin/mfa_backup_codes.html", {
+            "flow": flow, "codes": codes,
+            "continue_url": reverse("signin:step", args=[self.slug]),
+        })

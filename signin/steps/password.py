@@ -1,0 +1,61 @@
+"""Step 3, Mitel authentication: the password, checked through django-axes."""
+
+from django.contrib.auth import authenticate
+from django.http import HttpRequest, HttpResponse
+
+from ..flow import SigninFlow
+from ..forms import AccessibleForm, password_field
+from ..lockout import is_locked_out_request, lockout_response
+from .base import Step
+
+WRONG = "The username or password is incorrect."
+
+
+class PasswordForm(AccessibleForm):
+    password = password_field("Password", "current-password", too_long=WRONG, autofocus=True)
+
+
+def sso_required(flow: SigninFlow) -> bool:
+    account = flow.account
+    return account is not None and account.sso_enabled and not flow.state.use_password
+
+
+class PasswordStep(Step):
+    name = "password"
+    slug = "authenticate"  # shared with the SSO step: the URL after Next says nothing
+    template = "signin/password.html"
+    form_class = PasswordForm
+
+    def applies(self, flow: SigninFlow) -> bool:
+        return not flow.is_authenticated and not sso_required(flow)
+
+    def context(self, flow: SigninFlow) -> dict:
+        # The account is named only once the user picked it: for everyone else the page must not
+        # differ from an unknown username's (SECURITY.md 1).
+        account = flow.account
+        return {
+            "offer_sso": account is not None and account.sso_enabled,
+            "account_chosen": flow.is_done("account_before") or flow.is_done("account_after"),
+        }
+
+    def post(self, request: HttpRequest, flow: SigninFlow) -> HttpResponse:
+        from ..controller import advance
+
+        if request.POST.get("action") == "sso" and self.context(flow)["offer_sso"]:
+            flow.state.use_password = False
+            return advance(flow)
+        form = PasswordForm(request.POST)
+        if not form.is_valid():
+            return self.render(request, flow, form)
+        # Unknown usernames go through authenticate() too: Django's ModelBackend then hashes the
+        # password once, as for a real user (SECURITY.md 4). A locked-out attempt stops at
+        # AxesStandaloneBackend, before any hash (SECURITY.md 9).
+        user = authenticate(request, username=flow.username, password=form.cleaned_data["password"])
+        if is_locked_out_request(request):
+            return lockout_response(request, None, {"username": flow.username})
+        if user is None or user.pk != flow.state.user_id:
+            form.add_error("password", WRONG)
+            return self.render(request, flow, form)
+        flow.authenticated(user, method="password")
+        flow.complete(self.name)
+        return advance(flow)
