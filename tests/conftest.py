@@ -76,7 +76,7 @@ def hash_calls():
 
 @pytest.fixture
 def demo(db):
-    """The demo data of DESIGN.md section 6."""
+    """The demo data of docs/design.md section 6."""
     from django.core.management import call_command
 
     from accounts.models import User

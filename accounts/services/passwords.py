@@ -1,4 +1,4 @@
-"""The password lifecycle: expiry policy, change, forgotten-password reset (DESIGN.md 3.5 and 4)."""
+"""The password lifecycle: expiry policy, change, forgotten-password reset (docs/design.md 3.5 and 4)."""
 
 import logging
 import math

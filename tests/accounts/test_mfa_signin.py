@@ -1,4 +1,4 @@
-"""The "Verify code" sign-in step with demo user trent (DESIGN.md 3.4; SECURITY.md 14, 23, 24)."""
+"""The "Verify code" sign-in step with demo user trent (docs/design.md 3.4; SECURITY.md 14, 23, 24)."""
 
 from datetime import timedelta
 

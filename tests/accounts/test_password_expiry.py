@@ -1,4 +1,4 @@
-"""Password expiry: the policy, the sign-in step (DESIGN.md 3.5) and long sessions (SECURITY.md 16)."""
+"""Password expiry: the policy, the sign-in step (docs/design.md 3.5) and long sessions (SECURITY.md 16)."""
 
 from datetime import UTC, datetime, timedelta
 

@@ -1,4 +1,4 @@
-"""``/password/forgot/`` and the reset link (DESIGN.md 4; SECURITY.md 2, 3, 10, 13, 14)."""
+"""``/password/forgot/`` and the reset link (docs/design.md 4; SECURITY.md 2, 3, 10, 13, 14)."""
 
 import re
 from datetime import timedelta

@@ -1,4 +1,4 @@
-"""The identifier-first sign-in with Mitel authentication (DESIGN.md section 3, steps 1-3, 6, 7)."""
+"""The identifier-first sign-in with Mitel authentication (docs/design.md section 3, steps 1-3, 6, 7)."""
 
 import re
 

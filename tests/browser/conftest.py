@@ -152,7 +152,7 @@ class Browsing:
 
 @pytest.fixture
 def site(live_server, demo):
-    """The live server with the demo data of DESIGN.md section 6."""
+    """The live server with the demo data of docs/design.md section 6."""
     return live_server.url
 
 

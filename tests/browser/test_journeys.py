@@ -1,4 +1,4 @@
-"""The main sign-in journeys of DESIGN.md section 3, in Chromium, as the demo people walk them.
+"""The main sign-in journeys of docs/design.md section 3, in Chromium, as the demo people walk them.
 
 Every screen on the way passes the Content Security Policy and axe-core's WCAG 2.2 AA rules and is
 saved as a screenshot (folder ``journeys`` under the screenshot folder). The applications people

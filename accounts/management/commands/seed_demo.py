@@ -1,4 +1,4 @@
-"""``python manage.py seed_demo``: the demo data of DESIGN.md section 6. Safe to run again."""
+"""``python manage.py seed_demo``: the demo data of docs/design.md section 6. Safe to run again."""
 
 from datetime import timedelta
 
@@ -56,7 +56,7 @@ SSO_CONNECTIONS = {
 
 
 class Command(BaseCommand):
-    help = "Creates the demo accounts, users and applications (DESIGN.md section 6). Idempotent."
+    help = "Creates the demo accounts, users and applications (docs/design.md section 6). Idempotent."
 
     def handle(self, *args, **options) -> None:
         now = timezone.now()
