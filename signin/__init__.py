@@ -1,5 +1,14 @@
 """The identifier-first sign-in flow (docs/design.md section 3).
 
-``controller.STEPS`` is the order; each step module has one job (``base.Step``); ``flow.SigninFlow``
-is the state, kept in the session. Nobody is logged in until ``controller.finish``.
+``controller.STEPS`` is the order; each module of ``steps/`` is one step (``steps.base.Step``);
+``flow.SigninFlow`` is the state, kept in the session and changed only through its transitions.
+Nobody is logged in until ``controller.finish``. Code outside this package continues a flow only
+through ``resume(request)``.
 """
+
+
+def resume(request):
+    """The sign-in this browser has in progress, or None: see ``controller.PausedFlow``."""
+    from .controller import resume as _resume
+
+    return _resume(request)

@@ -1,8 +1,9 @@
-"""The order of the sign-in steps, and the views that run whichever step is due.
+"""The order of the sign-in steps, the views that run whichever step is due, and ``resume``.
 
 Each step has its own URL (``/signin/<step>/``). Whatever URL is asked for, the controller runs
 the first step that applies and is not done yet, so no step can be skipped to; a POST from a
-page of another flow (an old tab) is refused.
+page of another flow (an old tab) is refused. Steps never import this module: each is handed a
+``StepRunner`` to say that it is done, as authentik's stages end with ``executor.stage_ok()``.
 """
 
 from django.contrib.auth import login
@@ -13,6 +14,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
+from accounts.models import Application, MitelAccount, User
+
 from .flow import SigninFlow
 from .steps.account import AccountAfterPasswordStep, AccountBeforePasswordStep
 from .steps.base import Step
@@ -21,7 +24,7 @@ from .steps.expiry import ExpiryStep
 from .steps.password import PasswordStep
 from .steps.sso import SsoStep
 from .steps.stay import StaySignedInStep
-from .steps.username import UsernameStep
+from .steps.username import UsernameStep, begin_from_link, needs_second_factor
 
 STEPS: list[Step] = [
     UsernameStep(),
@@ -49,6 +52,23 @@ def step_url(step: Step) -> str:
     return reverse("signin:step", args=[step.slug])
 
 
+class StepRunner:
+    """What a step is handed to end its turn: ``done()`` or ``proceed()``."""
+
+    def __init__(self, flow: SigninFlow, step: Step) -> None:
+        self.flow = flow
+        self.step = step
+
+    def done(self) -> HttpResponse:
+        """The step did its job: record it and go on."""
+        self.flow.step_done(self.step.name)
+        return advance(self.flow)
+
+    def proceed(self) -> HttpResponse:
+        """Go on without marking the step done (the user changed a choice that skips it)."""
+        return advance(self.flow)
+
+
 def advance(flow: SigninFlow) -> HttpResponse:
     """Save the flow and go to the next step that applies, or finish."""
     flow.save()
@@ -68,14 +88,14 @@ def finish(flow: SigninFlow) -> HttpResponse:
     # The flow has proven the user by its own means (password through authenticate(), or SSO),
     # so the backend named here only loads the user on later requests.
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    if flow.state.mfa_device:
+    if flow.second_factor:
         from django_otp import login as otp_login
         from django_otp.models import Device
 
-        device = Device.from_persistent_id(flow.state.mfa_device)
+        device = Device.from_persistent_id(flow.second_factor)
         if device is not None and device.user_id == user.pk:
             otp_login(request, device)
-    request.session.set_expiry(None if flow.state.stay_signed_in else 0)
+    request.session.set_expiry(None if flow.stay_signed_in else 0)
     destination = flow.redirect_url()
     flow.discard()
     return HttpResponseRedirect(destination)
@@ -86,9 +106,34 @@ def signin_context(flow: SigninFlow) -> dict:
     return {
         "account": flow.account,
         "application": flow.application,
-        "method": flow.state.method or "password",
-        "username": flow.username,
+        "method": flow.method or "password",
     }
+
+
+def run(step: Step, request: HttpRequest, flow: SigninFlow) -> HttpResponse:
+    """Hand the POST to ``step``, with the flow's audit context on the request."""
+    request.signin_context = signin_context(flow)
+    return step.post(request, flow, StepRunner(flow, step))
+
+
+@never_cache
+@csrf_protect
+def signin(request: HttpRequest) -> HttpResponse:
+    """``/signin/``: starts a flow from the link (GET) and takes the username (POST)."""
+    step = STEPS[0]
+    if request.method == "POST":
+        flow = SigninFlow.load(request)
+        if flow is None or request.POST.get("flow") != flow.flow_id:
+            flow, _ = begin_from_link(request)
+            flow.save()
+        return run(step, request, flow)
+    # The page stores nothing: the form posts back to this URL, query string included, and the
+    # POST starts the flow. So an anonymous GET writes no session row (cheap, and no table growth
+    # for whoever requests the page in a loop).
+    flow, notices = begin_from_link(request)
+    if request.user.is_authenticated and not needs_second_factor(request):
+        return HttpResponseRedirect(flow.redirect_url())
+    return step.get(request, flow, notices=notices)
 
 
 @never_cache
@@ -106,6 +151,68 @@ def signin_step(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("flow") != flow.flow_id:
             return HttpResponseRedirect(step_url(step))
-        request.signin_context = signin_context(flow)
-        return step.post(request, flow)
+        return run(step, request, flow)
     return step.get(request, flow)
+
+
+# --- resuming a flow from outside (Single Sign On, password reset) ---------------------------
+
+class PausedFlow:
+    """A flow seen from outside ``signin/``: what it is for, and the moves others may make."""
+
+    def __init__(self, flow: SigninFlow) -> None:
+        self._flow = flow
+
+    flow_id = property(lambda self: self._flow.flow_id)
+    username = property(lambda self: self._flow.username)
+    display_name = property(lambda self: self._flow.display_name)
+
+    @property
+    def user(self) -> User | None:
+        return self._flow.user
+
+    @property
+    def account(self) -> MitelAccount | None:
+        return self._flow.account
+
+    @property
+    def application(self) -> Application | None:
+        return self._flow.application
+
+    @property
+    def app_slug(self) -> str:
+        return self._flow.state.app_slug
+
+    @property
+    def url(self) -> str:
+        """Where this browser's sign-in stands now."""
+        step = current_step(self._flow)
+        return step_url(step) if step is not None else reverse("signin:signin")
+
+    def is_for(self, user: User) -> bool:
+        return self._flow.is_for(user)
+
+    def waiting_for_sso(self, account_id: int) -> bool:
+        """Whether the flow stands at the Single Sign On step of this very account."""
+        step = current_step(self._flow)
+        account = self._flow.account
+        return (step is not None and isinstance(step, SsoStep) and account is not None
+                and account.pk == account_id and account.sso_enabled)
+
+    def proved_by_sso(self, user: User, *, method: str) -> HttpResponse:
+        """The account's identity provider vouched for ``user``: record it and go on."""
+        self._flow.proved(user, method=method)
+        self._flow.step_done(SsoStep.name)
+        return advance(self._flow)
+
+    def restart_at_password(self) -> HttpResponse:
+        """A new password was set: prove it again, then every step after it (SECURITY.md 14)."""
+        self._flow.restart_at_password()
+        self._flow.save()
+        return HttpResponseRedirect(self.url)
+
+
+def resume(request: HttpRequest) -> PausedFlow | None:
+    """The sign-in this browser has in progress, if any: the one way in for code outside it."""
+    flow = SigninFlow.load(request)
+    return PausedFlow(flow) if flow is not None else None

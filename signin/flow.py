@@ -3,7 +3,6 @@
 import secrets
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
-from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -23,6 +22,7 @@ class FlowState:
     app_slug: str = ""
     next_url: str = ""
     account_hint: str = ""
+    login_hint: str = ""
     username: str = ""
     user_id: int | None = None  # set only once the username is known to exist
     account_id: int | None = None
@@ -30,16 +30,19 @@ class FlowState:
     method: str = ""  # how the user proved who they are: "password", "azure_ad", "okta"
     use_password: bool = False  # the user chose "Enter your password" on an SSO account
     mfa_device: str = ""  # persistent id of the django-otp device verified in this flow
+    pending_device_id: int | None = None  # the authenticator being set up in this flow
     stay_signed_in: bool | None = None
     done: list[str] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)  # room for steps that need a little more
+    proof_at: int = 0  # how many steps were done when the user proved who they are
 
 
 class SigninFlow:
-    """One sign-in in progress. Steps read it, record what they proved, and save it.
+    """One sign-in in progress: steps read it and record what happened through its transitions.
 
-    The flow never logs anyone in by itself: ``signin.controller.finish`` does, once every
-    step that applies is done. Until then the session holds only this state, which opens no page.
+    The transitions below are the only writers of the state, and ``_forget_proof`` is the one
+    rule for what a new proof of identity (or a new username) cancels. The flow never logs anyone
+    in by itself: ``signin.controller`` does, once every step that applies is done. Until then the
+    session holds only this state, which opens no page.
     """
 
     def __init__(self, request: HttpRequest, state: FlowState) -> None:
@@ -49,11 +52,13 @@ class SigninFlow:
     # --- life cycle -----------------------------------------------------------------------
 
     @classmethod
-    def start(cls, request: HttpRequest, *, app_slug: str = "", next_url: str = "",
-              account_hint: str = "") -> "SigninFlow":
-        flow = cls(request, FlowState(app_slug=app_slug, next_url=next_url,
-                                      account_hint=account_hint))
-        flow.save()
+    def begin(cls, request: HttpRequest, *, application: Application | None, next_url: str = "",
+              account_hint: str = "", login_hint: str = "") -> "SigninFlow":
+        """A new flow for ``application`` (looked up by the caller: no second query). Not saved."""
+        flow = cls(request, FlowState(app_slug=application.slug if application else "",
+                                      next_url=next_url, account_hint=account_hint,
+                                      login_hint=login_hint))
+        flow.__dict__["application"] = application
         return flow
 
     @classmethod
@@ -122,8 +127,47 @@ class SigninFlow:
         return self.state.username
 
     @property
+    def app_slug(self) -> str:
+        return self.state.app_slug
+
+    @property
+    def login_hint(self) -> str:
+        return self.state.login_hint
+
+    @property
+    def method(self) -> str:
+        return self.state.method
+
+    @property
     def is_authenticated(self) -> bool:
         return self.state.authenticated and self.user is not None
+
+    @property
+    def proved_by_password(self) -> bool:
+        return self.is_authenticated and self.state.method == "password"
+
+    @property
+    def wants_password(self) -> bool:
+        """The user chose "Enter your password" on an account that also offers Single Sign On."""
+        return self.state.use_password
+
+    @property
+    def second_factor(self) -> str:
+        """The persistent id of the device verified in this flow, or ""."""
+        return self.state.mfa_device
+
+    @property
+    def pending_device_id(self) -> int | None:
+        return self.state.pending_device_id
+
+    @property
+    def stay_signed_in(self) -> bool:
+        return bool(self.state.stay_signed_in)
+
+    @property
+    def account_was_chosen(self) -> bool:
+        """The user picked the account on the picker (not only implied by a single membership)."""
+        return self.is_done("account_before") or self.is_done("account_after")
 
     @property
     def picker_after_password(self) -> bool:
@@ -135,49 +179,87 @@ class SigninFlow:
         """What the page heading signs in to: the application's name, else Mitel."""
         return self.application.name if self.application else "Mitel"
 
-    # --- what the steps record ------------------------------------------------------------
+    def is_for(self, user: User) -> bool:
+        return self.state.user_id is not None and self.state.user_id == user.pk
 
-    def set_username(self, typed: str) -> None:
+    def is_done(self, step_name: str) -> bool:
+        return step_name in self.state.done
+
+    # --- transitions: what happened -------------------------------------------------------
+
+    def entered_username(self, typed: str) -> None:
         """Start over for a (new) username. Unknown usernames walk on with ``user_id`` unset."""
+        self._forget_proof()
         self.state.username = canonical_username(typed)
         user = User.objects.filter(username=self.state.username).only("pk").first()
         self.state.user_id = user.pk if user else None
         for name in ("user", "memberships", "account"):
             self.__dict__.pop(name, None)
         self.state.account_id = None
-        self.state.authenticated = False
-        self.state.method = ""
         self.state.use_password = False
-        self.state.mfa_device = ""
-        self.state.stay_signed_in = None
-        self.state.done = ["username"]
+        self.state.done = []
+        self.state.proof_at = 0
         accounts = self.accounts
         if len(accounts) == 1:
-            self.choose_account(accounts[0])
+            self.chose_account(accounts[0])
         elif self.state.account_hint:
             hinted = find_account(accounts, self.state.account_hint)
             if hinted is not None:
-                self.choose_account(hinted)
+                self.chose_account(hinted)
 
-    def choose_account(self, account: MitelAccount) -> None:
+    def chose_account(self, account: MitelAccount) -> None:
+        """The account to sign in to. A password proof does not count for an account that takes
+        Single Sign On only (picked after the password): the user proves it there instead."""
         self.state.account_id = account.pk
         self.__dict__["account"] = account
+        if self.state.method == "password" and not account.password_allowed:
+            self._forget_proof()
 
-    def authenticated(self, user: User, *, method: str) -> None:
-        """Record that the user proved who they are, and rotate the session key (privilege up)."""
+    def chose_password(self) -> None:
+        self.state.use_password = True
+
+    def chose_sso(self) -> None:
+        self.state.use_password = False
+
+    def proved(self, user: User, *, method: str) -> None:
+        """The user proved who they are; the session key rotates (privilege up, SECURITY.md 26)."""
         if user.pk != self.state.user_id:
             raise ValueError("The authenticated user is not the flow's user.")
+        self._forget_proof()
         self.state.authenticated = True
         self.state.method = method
+        self.state.proof_at = len(self.state.done)
         self.__dict__["user"] = user
         self.request.session.cycle_key()
 
-    def complete(self, step_name: str) -> None:
+    def started_enrolment(self, device_id: int) -> None:
+        self.state.pending_device_id = device_id
+
+    def verified_second_factor(self, device_persistent_id: str) -> None:
+        self.state.mfa_device = device_persistent_id
+        self.state.pending_device_id = None
+
+    def chose_to_stay_signed_in(self, stay: bool) -> None:
+        self.state.stay_signed_in = stay
+
+    def restart_at_password(self) -> None:
+        """After a password reset: whatever was proven before no longer stands (SECURITY.md 14)."""
+        self._forget_proof()
+
+    def step_done(self, step_name: str) -> None:
+        """Recorded by the controller when a step reports that it is done."""
         if step_name not in self.state.done:
             self.state.done.append(step_name)
 
-    def is_done(self, step_name: str) -> bool:
-        return step_name in self.state.done
+    def _forget_proof(self) -> None:
+        """What a new proof of identity cancels: the proof itself and every step done after it."""
+        if self.state.authenticated or self.state.method:
+            self.state.done = self.state.done[:self.state.proof_at]
+        self.state.authenticated = False
+        self.state.method = ""
+        self.state.mfa_device = ""
+        self.state.pending_device_id = None
+        self.state.stay_signed_in = None
 
     # --- where the user goes at the end ---------------------------------------------------
 

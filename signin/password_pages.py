@@ -20,8 +20,7 @@ from accounts.services.passwords import (
     user_from_uidb64,
 )
 
-from .controller import STEPS, current_step, step_url
-from .flow import SigninFlow
+from .controller import resume
 from .password_forms import ForgotPasswordForm, NewPasswordForm
 
 RESET_SESSION_KEY = "_password_reset_token"
@@ -39,7 +38,7 @@ def password_forgot(request: HttpRequest) -> HttpResponse:
             send_password_reset(form.cleaned_data["login"], request=request)
             return redirect("signin:password_forgot_sent")
     else:
-        flow = SigninFlow.load(request)
+        flow = resume(request)
         form = ForgotPasswordForm(initial={"login": flow.username if flow else ""})
     return TemplateResponse(request, "signin/password/forgot.html",
                             {"form": form, "back_url": _back_to_sign_in(request)})
@@ -85,33 +84,15 @@ def _continue_sign_in(request: HttpRequest, user: User) -> HttpResponse:
     Whatever that flow had proven before (the old password, a code) no longer stands: the user signs
     in with the new password and then every step after it, MFA included (SECURITY.md 14).
     """
-    flow = SigninFlow.load(request)
-    if flow is None or flow.state.user_id != user.pk:
+    flow = resume(request)
+    if flow is None or not flow.is_for(user):
         query = urlencode({"login_hint": user.username})
         return HttpResponseRedirect(f"{reverse('signin:signin')}?{query}")
-    before = _steps_before_authentication()
-    flow.state.done = [name for name in flow.state.done if name in before]
-    flow.state.authenticated = False
-    flow.state.method = ""
-    flow.state.mfa_device = ""
-    flow.state.stay_signed_in = None
-    flow.save()
-    step = current_step(flow)
-    return HttpResponseRedirect(step_url(step) if step else reverse("signin:signin"))
-
-
-def _steps_before_authentication() -> set[str]:
-    names = set()
-    for step in STEPS:
-        if step.slug == "authenticate":
-            break
-        names.add(step.name)
-    return names
+    return flow.restart_at_password()
 
 
 def _back_to_sign_in(request: HttpRequest) -> str:
     """Where "Back to sign in" goes: the step this browser's sign-in was at, else a new sign-in."""
-    flow = SigninFlow.load(request)
-    step = current_step(flow) if flow is not None else None
-    return step_url(step) if step is not None else reverse("signin:signin")
+    flow = resume(request)
+    return flow.url if flow is not None else reverse("signin:signin")
 

@@ -1,9 +1,8 @@
 from django.urls import path
 
 from . import password_pages
-from .controller import signin_step
+from .controller import signin, signin_step
 from .signout import signout
-from .steps.username import signin
 
 app_name = "signin"
 

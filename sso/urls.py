@@ -5,5 +5,6 @@ from . import views
 app_name = "sso"
 
 urlpatterns = [
+    path("sso/start/", views.start, name="start"),
     path("sso/<str:provider_id>/callback/", views.callback, name="callback"),
 ]

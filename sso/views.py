@@ -7,12 +7,21 @@ from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView
 from django.core.exceptions import MultipleObjectsReturned
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_GET, require_POST
 from requests import RequestException
 
 from .models import SsoConnection
 from .oidc import MitelOIDCAdapter, is_mitel_app
-from .services.login import provider_error
+from .services.login import provider_error, start_login
+
+
+@never_cache
+@csrf_protect
+@require_POST
+def start(request: HttpRequest) -> HttpResponse:
+    """The Single Sign On button of the sign-in flow: off to the account's identity provider."""
+    return start_login(request)
 
 
 @never_cache

@@ -62,14 +62,14 @@ def test_a_failure_half_way_through_a_password_change_writes_nothing(demo, monke
 
 
 def test_other_errors_get_a_plain_500_page(demo, monkeypatch):
-    from signin.steps import username
+    from signin import controller
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
     client = Client(raise_request_exception=False)
     enter_username(client, "alice@acme.example")
-    monkeypatch.setattr(username, "start_flow", broken)
+    monkeypatch.setattr(controller, "begin_from_link", broken)
     response = client.get("/signin/")
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.content.decode()

@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 
 from ..flow import SigninFlow, find_account
 from ..forms import AccessibleForm, refuse_control_characters
-from .base import Step
+from .base import Runner, Step
 
 NOT_FOUND = ("We couldn't find that account for your username. Check the Account Number or "
              "Partner Label, or choose your account from the list.")
@@ -55,20 +55,12 @@ class AccountStep(Step):
     def make_form(self, flow, data=None):
         return AccountForm(data, flow=flow)
 
-    def post(self, request: HttpRequest, flow: SigninFlow) -> HttpResponse:
-        from ..controller import advance
-
+    def post(self, request: HttpRequest, flow: SigninFlow, runner: Runner) -> HttpResponse:
         form = AccountForm(request.POST, flow=flow)
         if not form.is_valid():
             return self.render(request, flow, form)
-        account = form.cleaned_data["chosen"]
-        flow.choose_account(account)
-        if flow.state.method == "password" and not account.password_allowed:
-            # Picked after the password, an account that signs in only with SSO: prove it there.
-            flow.state.authenticated = False
-            flow.state.method = ""
-        flow.complete(self.name)
-        return advance(flow)
+        flow.chose_account(form.cleaned_data["chosen"])
+        return runner.done()
 
 
 class AccountBeforePasswordStep(AccountStep):

@@ -1,5 +1,7 @@
 """What every sign-in step is: it says whether it applies, shows its screen, accepts its input."""
 
+from typing import Protocol
+
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -7,12 +9,22 @@ from django.template.response import TemplateResponse
 from ..flow import SigninFlow
 
 
+class Runner(Protocol):
+    """What the controller hands a step to end its turn (a step never imports the controller)."""
+
+    def done(self) -> HttpResponse:
+        """The step did its job: record it and go on to the next step that applies."""
+
+    def proceed(self) -> HttpResponse:
+        """Go on without marking the step done (a choice changed which step applies)."""
+
+
 class Step:
     """One screen of the sign-in flow.
 
     ``applies`` is asked only after every earlier step is done; a step that does not apply is
-    skipped. ``post`` either re-renders with errors or calls ``flow.complete(self.name)`` (and
-    whatever it proved) and returns ``controller.advance(flow)``.
+    skipped. ``post`` either re-renders with errors, or records what it proved through the flow's
+    transitions and returns ``runner.done()``.
     """
 
     name: str = ""  # recorded in the flow when done
@@ -27,10 +39,10 @@ class Step:
     def applies(self, flow: SigninFlow) -> bool:
         return True
 
-    def get(self, request: HttpRequest, flow: SigninFlow) -> HttpResponse:
-        return self.render(request, flow, self.make_form(flow))
+    def get(self, request: HttpRequest, flow: SigninFlow, **extra) -> HttpResponse:
+        return self.render(request, flow, self.make_form(flow), **extra)
 
-    def post(self, request: HttpRequest, flow: SigninFlow) -> HttpResponse:
+    def post(self, request: HttpRequest, flow: SigninFlow, runner: Runner) -> HttpResponse:
         raise NotImplementedError
 
     def make_form(self, flow: SigninFlow, data=None) -> forms.Form | None:

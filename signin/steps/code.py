@@ -10,14 +10,13 @@ from django import forms
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import reverse
 
 from accounts.services import totp
 
 from ..flow import SigninFlow
 from ..forms import AccessibleForm, refuse_control_characters
 from ..lockout import is_locked_out_request, lockout_response
-from .base import Step
+from .base import Runner, Step
 
 
 class CodeForm(AccessibleForm):
@@ -39,10 +38,6 @@ class CodeForm(AccessibleForm):
             attrs["aria-describedby"] = f"code-help {attrs['aria-describedby']}"
 
 
-def password_sign_in(flow: SigninFlow) -> bool:
-    return flow.is_authenticated and flow.state.method == "password"
-
-
 class CodeStep(Step):
     """A 6-digit code from the authenticator app, or a backup code; each works once."""
 
@@ -52,12 +47,10 @@ class CodeStep(Step):
 
     def applies(self, flow: SigninFlow) -> bool:
         # A device verified in this flow already (a new one, confirmed by enrolment) is enough.
-        return (password_sign_in(flow) and not flow.state.mfa_device
+        return (flow.proved_by_password and not flow.second_factor
                 and flow.memo("has_device", lambda: totp.has_device(flow.user)))
 
-    def post(self, request: HttpRequest, flow: SigninFlow) -> HttpResponse:
-        from ..controller import advance
-
+    def post(self, request: HttpRequest, flow: SigninFlow, runner: Runner) -> HttpResponse:
         credentials = {"username": flow.username}
         if AxesProxyHandler.is_locked(request, credentials):
             return self.refuse_locked_out(request, credentials)
@@ -77,9 +70,8 @@ class CodeStep(Step):
         except totp.MfaError as error:  # malformed, or django-otp's throttle: nothing was checked
             form.add_error("code", str(error))
             return self.render(request, flow, form)
-        flow.state.mfa_device = device.persistent_id
-        flow.complete(self.name)
-        return advance(flow)
+        flow.verified_second_factor(device.persistent_id)
+        return runner.done()
 
     def refuse_locked_out(self, request: HttpRequest, credentials: dict) -> HttpResponse:
         """The lockout page, audited as the password step's refusals are (no failure is added)."""
@@ -95,18 +87,17 @@ class MfaEnrolStep(Step):
     slug = "mfa-setup"
     template = "signin/mfa_setup.html"
     form_class = CodeForm
-    PENDING = "mfa_pending_device"
 
     def applies(self, flow: SigninFlow) -> bool:
-        return (password_sign_in(flow) and any(a.require_mfa for a in flow.accounts)
+        return (flow.proved_by_password and any(a.require_mfa for a in flow.accounts)
                 and not flow.memo("has_authenticator", lambda: totp.has_authenticator(flow.user)))
 
     def enrolment(self, flow: SigninFlow) -> totp.Enrolment:
         """The enrolment this flow started, or a new one (a new secret) when it is gone or old."""
-        enrolment = totp.pending_enrolment(flow.user, flow.state.extra.get(self.PENDING))
+        enrolment = totp.pending_enrolment(flow.user, flow.pending_device_id)
         if enrolment is None:
             enrolment = totp.start_enrolment(flow.user)
-            flow.state.extra[self.PENDING] = enrolment.device.pk
+            flow.started_enrolment(enrolment.device.pk)
             flow.save()
         return enrolment
 
@@ -114,22 +105,18 @@ class MfaEnrolStep(Step):
         return super().render(request, flow, form, status=status, enrolment=self.enrolment(flow),
                               **extra)
 
-    def post(self, request: HttpRequest, flow: SigninFlow) -> HttpResponse:
+    def post(self, request: HttpRequest, flow: SigninFlow, runner: Runner) -> HttpResponse:
         form = CodeForm(request.POST)
         if not form.is_valid():
             return self.render(request, flow, form)
         try:
-            device, codes = totp.confirm_enrolment(flow.user, flow.state.extra.get(self.PENDING),
+            device, codes = totp.confirm_enrolment(flow.user, flow.pending_device_id,
                                                    form.cleaned_data["code"], request=request)
         except totp.MfaError as error:
             form.add_error("code", str(error))
             return self.render(request, flow, form)
-        flow.state.extra.pop(self.PENDING, None)
-        flow.state.mfa_device = device.persistent_id
-        flow.complete(self.name)
-        flow.save()
-        # The codes are shown in this response only; "Continue" goes on to the next step.
+        flow.verified_second_factor(device.persistent_id)
+        next_step = runner.done()  # saves the flow; the codes are shown in this response only
         return TemplateResponse(request, "signin/mfa_backup_codes.html", {
-            "flow": flow, "codes": codes,
-            "continue_url": reverse("signin:step", args=[self.slug]),
+            "flow": flow, "codes": codes, "continue_url": next_step["Location"],
         })

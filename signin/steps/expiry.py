@@ -11,7 +11,7 @@ from accounts.services.passwords import PasswordExpiry, change_password, passwor
 
 from ..flow import SigninFlow
 from ..password_forms import NewPasswordForm
-from .base import Step
+from .base import Runner, Step
 
 
 class ExpiryStep(Step):
@@ -19,8 +19,7 @@ class ExpiryStep(Step):
     template = "signin/expiry.html"
 
     def applies(self, flow: SigninFlow) -> bool:
-        return (flow.is_authenticated and flow.state.method == "password"
-                and self.expiry(flow).due)
+        return flow.proved_by_password and self.expiry(flow).due
 
     @staticmethod
     def expiry(flow: SigninFlow) -> PasswordExpiry:
@@ -29,24 +28,20 @@ class ExpiryStep(Step):
     def make_form(self, flow: SigninFlow, data=None) -> NewPasswordForm:
         return NewPasswordForm(data, user=flow.user)
 
-    def get(self, request: HttpRequest, flow: SigninFlow) -> HttpResponse:
+    def get(self, request: HttpRequest, flow: SigninFlow, **extra) -> HttpResponse:
         expiry = self.expiry(flow)
         changing = expiry.expired or request.GET.get("change") == "now"
         return self.render(request, flow, self.make_form(flow) if changing else None, expiry=expiry)
 
-    def post(self, request: HttpRequest, flow: SigninFlow) -> HttpResponse:
-        from ..controller import advance
-
+    def post(self, request: HttpRequest, flow: SigninFlow, runner: Runner) -> HttpResponse:
         request.sensitive_post_parameters = "__ALL__"  # new passwords stay out of error reports
         expiry = self.expiry(flow)
         if request.POST.get("action") == "later" and not expiry.expired:
-            flow.complete(self.name)
-            return advance(flow)
+            return runner.done()
         form = self.make_form(flow, request.POST)
         if not form.is_valid():
             return self.render(request, flow, form, expiry=expiry)
         change_password(flow.user, form.cleaned_data["new_password1"], request=request,
                         reason="expired" if expiry.expired else "expiring")
         messages.success(request, "Your password has been changed.")
-        flow.complete(self.name)
-        return advance(flow)
+        return runner.done()

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from ..flow import SigninFlow
 from ..forms import AccessibleForm, password_field
 from ..lockout import is_locked_out_request, lockout_response
-from .base import Step
+from .base import Runner, Step
 
 WRONG = "The username or password is incorrect."
 
@@ -17,7 +17,7 @@ class PasswordForm(AccessibleForm):
 
 def sso_required(flow: SigninFlow) -> bool:
     account = flow.account
-    return account is not None and account.sso_enabled and not flow.state.use_password
+    return account is not None and account.sso_enabled and not flow.wants_password
 
 
 class PasswordStep(Step):
@@ -35,15 +35,13 @@ class PasswordStep(Step):
         account = flow.account
         return {
             "offer_sso": account is not None and account.sso_enabled,
-            "account_chosen": flow.is_done("account_before") or flow.is_done("account_after"),
+            "account_chosen": flow.account_was_chosen,
         }
 
-    def post(self, request: HttpRequest, flow: SigninFlow) -> HttpResponse:
-        from ..controller import advance
-
+    def post(self, request: HttpRequest, flow: SigninFlow, runner: Runner) -> HttpResponse:
         if request.POST.get("action") == "sso" and self.context(flow)["offer_sso"]:
-            flow.state.use_password = False
-            return advance(flow)
+            flow.chose_sso()
+            return runner.proceed()
         form = PasswordForm(request.POST)
         if not form.is_valid():
             return self.render(request, flow, form)
@@ -53,9 +51,8 @@ class PasswordStep(Step):
         user = authenticate(request, username=flow.username, password=form.cleaned_data["password"])
         if is_locked_out_request(request):
             return lockout_response(request, None, {"username": flow.username})
-        if user is None or user.pk != flow.state.user_id:
+        if user is None or not flow.is_for(user):
             form.add_error("password", WRONG)
             return self.render(request, flow, form)
-        flow.authenticated(user, method="password")
-        flow.complete(self.name)
-        return advance(flow)
+        flow.proved(user, method="password")
+        return runner.done()

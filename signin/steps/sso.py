@@ -3,7 +3,7 @@
 from django.http import HttpRequest, HttpResponse
 
 from ..flow import SigninFlow
-from .base import Step
+from .base import Runner, Step
 from .password import sso_required
 
 
@@ -33,14 +33,9 @@ class SsoStep(Step):
         return {"offer_password": available and flow.account.allow_password_sign_in,
                 "sso_available": available}
 
-    def post(self, request: HttpRequest, flow: SigninFlow) -> HttpResponse:
-        from ..controller import advance
-
-        if not flow.account.sso_enabled:
-            return self.get(request, flow)
-        if request.POST.get("action") == "password" and flow.account.allow_password_sign_in:
-            flow.state.use_password = True
-            return advance(flow)
-        from sso.services.login import start_login
-
-        return start_login(request, flow)
+    def post(self, request: HttpRequest, flow: SigninFlow, runner: Runner) -> HttpResponse:
+        """"Enter your password". The Single Sign On button posts to ``sso:start`` instead."""
+        if request.POST.get("action") == "password" and self.context(flow)["offer_password"]:
+            flow.chose_password()
+            return runner.proceed()
+        return self.get(request, flow)

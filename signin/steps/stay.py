@@ -3,7 +3,7 @@
 from django.http import HttpRequest, HttpResponse
 
 from ..flow import SigninFlow
-from .base import Step
+from .base import Runner, Step
 
 
 class StaySignedInStep(Step):
@@ -18,9 +18,6 @@ class StaySignedInStep(Step):
 
         return {"stay_days": settings.SESSION_COOKIE_AGE // 86400}
 
-    def post(self, request: HttpRequest, flow: SigninFlow) -> HttpResponse:
-        from ..controller import advance
-
-        flow.state.stay_signed_in = request.POST.get("stay") == "yes"
-        flow.complete(self.name)
-        return advance(flow)
+    def post(self, request: HttpRequest, flow: SigninFlow, runner: Runner) -> HttpResponse:
+        flow.chose_to_stay_signed_in(request.POST.get("stay") == "yes")
+        return runner.done()

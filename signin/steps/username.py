@@ -3,15 +3,13 @@
 import re
 
 from django import forms
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_protect
+from django.http import HttpRequest, HttpResponse
 
 from accounts.models import Application
 
-from ..flow import FlowState, SigninFlow, is_local_url
+from ..flow import SigninFlow, is_local_url
 from ..forms import AccessibleForm, refuse_control_characters
-from .base import Step
+from .base import Runner, Step
 
 SLUG = re.compile(r"^[-a-z0-9_]{1,50}$")
 ACCOUNT_HINT = re.compile(r"^[0-9A-Za-z][-0-9A-Za-z_. ]{0,63}$")
@@ -38,19 +36,20 @@ class UsernameStep(Step):
     template = "signin/username.html"
     form_class = UsernameForm
 
-    def post(self, request: HttpRequest, flow: SigninFlow) -> HttpResponse:
-        from ..controller import advance
+    def make_form(self, flow: SigninFlow, data=None) -> UsernameForm:
+        return UsernameForm(data, initial={"username": flow.login_hint})
 
+    def post(self, request: HttpRequest, flow: SigninFlow, runner: Runner) -> HttpResponse:
         form = UsernameForm(request.POST)
         if not form.is_valid():
             return self.render(request, flow, form)
         # Known, unknown, SSO-only and locked-out usernames all go on the same way: the response
         # to Next says nothing about who exists (SECURITY.md 1).
-        flow.set_username(form.cleaned_data["username"])
-        return advance(flow)
+        flow.entered_username(form.cleaned_data["username"])
+        return runner.done()
 
 
-def start_flow(request: HttpRequest, *, save: bool = True) -> tuple[SigninFlow, list[str]]:
+def begin_from_link(request: HttpRequest) -> tuple[SigninFlow, list[str]]:
     """A new flow from the link's query parameters, and notices about those we could not use."""
     params, notices = request.GET, []
     app_slug = params.get("app", "").strip()
@@ -82,12 +81,8 @@ def start_flow(request: HttpRequest, *, save: bool = True) -> tuple[SigninFlow, 
     except forms.ValidationError:
         notices.append("The username in this sign-in link is not valid. Type yours below.")
         hint = ""
-    flow = SigninFlow(request, FlowState(app_slug=app_slug, next_url=next_url,
-                                         account_hint=account_hint))
-    flow.__dict__["application"] = application  # looked up above: no second query
-    flow.state.extra["login_hint"] = hint.strip()
-    if save:
-        flow.save()
+    flow = SigninFlow.begin(request, application=application, next_url=next_url,
+                            account_hint=account_hint, login_hint=hint.strip())
     return flow, notices
 
 
@@ -101,24 +96,3 @@ def needs_second_factor(request: HttpRequest) -> bool:
 
     return not request.user.is_verified() and user_has_device(request.user, confirmed=True)
 
-
-@never_cache
-@csrf_protect
-def signin(request: HttpRequest) -> HttpResponse:
-    """``/signin/``: starts a flow from the link (GET) and takes the username (POST)."""
-    step = UsernameStep()
-    if request.method == "POST":
-        flow = SigninFlow.load(request)
-        if flow is None or request.POST.get("flow") != flow.flow_id:
-            flow, _ = start_flow(request)
-        return step.post(request, flow)
-    # The page stores nothing: the form posts back to this URL, query string included, and the
-    # POST starts the flow. So an anonymous GET writes no session row (cheap, and no table growth
-    # for whoever requests the page in a loop).
-    flow, notices = start_flow(request, save=False)
-    if request.user.is_authenticated and not needs_second_factor(request):
-        destination = flow.redirect_url()
-        flow.discard()
-        return HttpResponseRedirect(destination)
-    form = UsernameForm(initial={"username": flow.state.extra.get("login_hint", "")})
-    return step.render(request, flow, form, notices=notices, status=200)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.models import SocialApp
@@ -19,18 +19,22 @@ from allauth.socialaccount.providers.base.constants import AuthError, AuthProces
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from axes.handlers.proxy import AxesProxyHandler
 from django.core.exceptions import MultipleObjectsReturned
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from requests import RequestException
 
 from accounts.models import AuditEvent, MitelAccount
 from accounts.services import audit
-from signin.flow import SigninFlow
+from signin import resume
 
 from ..claims import identity_from_claims
 from ..models import SsoConnection
 from ..oidc import TokenRejected
 from .identities import IdentityConflict, link_identity
+
+if TYPE_CHECKING:
+    from signin.controller import PausedFlow
 
 IDENTITY_PROVIDER_NAMES = {
     MitelAccount.Authentication.AZURE_AD: "Microsoft Entra ID",
@@ -131,7 +135,7 @@ def idp_name(account: MitelAccount | None) -> str:
     return IDENTITY_PROVIDER_NAMES.get(account.authentication, "your company's sign-in service")
 
 
-def refuse(request: HttpRequest, reason: str, *, flow: SigninFlow | None,
+def refuse(request: HttpRequest, reason: str, *, flow: PausedFlow | None,
            account: MitelAccount | None, enterprise_username: str = "", **detail: Any) -> HttpResponse:
     """Record the refusal and render its page."""
     refusal = REFUSALS[reason]
@@ -169,12 +173,17 @@ def refuse(request: HttpRequest, reason: str, *, flow: SigninFlow | None,
 
 # --- going to the identity provider ----------------------------------------------------------
 
-def start_login(request: HttpRequest, flow: SigninFlow) -> HttpResponse:
-    """Send the user to the account's identity provider, with ``login_hint``, PKCE and a nonce."""
-    from signin.controller import step_url
-    from signin.steps.sso import SsoStep
+def start_login(request: HttpRequest) -> HttpResponse:
+    """Send the user to the account's identity provider, with ``login_hint``, PKCE and a nonce.
 
+    Runs on the Single Sign On button of the sign-in flow, which must be waiting for it.
+    """
+    flow = resume(request)
+    if flow is None or not hmac.compare_digest(request.POST.get("flow", ""), flow.flow_id):
+        return HttpResponseRedirect(flow.url if flow else reverse("signin:signin"))
     account = flow.account
+    if account is None or not flow.waiting_for_sso(account.pk):
+        return HttpResponseRedirect(flow.url)
     connection = SsoConnection.objects.filter(account=account, social_app__isnull=False).first()
     if connection is None:
         return refuse(request, "not_configured", flow=flow, account=account)
@@ -188,7 +197,7 @@ def start_login(request: HttpRequest, flow: SigninFlow) -> HttpResponse:
         return provider.redirect(
             request,
             process=AuthProcess.LOGIN,
-            next_url=step_url(SsoStep()),
+            next_url=flow.url,
             data={"flow_id": flow.flow_id, "nonce": nonce},
             auth_params=auth_params,
         )
@@ -198,34 +207,18 @@ def start_login(request: HttpRequest, flow: SigninFlow) -> HttpResponse:
 
 # --- coming back ------------------------------------------------------------------------------
 
-def at_sso_step(flow: SigninFlow, connection: SsoConnection) -> bool:
-    """Whether the flow is waiting for Single Sign On with this very connection's account."""
-    from signin.controller import current_step
-
-    step = current_step(flow)
-    return (
-        step is not None
-        and step.name == "sso"
-        and flow.account is not None
-        and flow.account.pk == connection.account_id
-        and flow.account.sso_enabled
-    )
-
-
 def complete_login(request: HttpRequest, sociallogin) -> HttpResponse:
     """allauth verified the provider's answer: apply our rules, then go on with the flow."""
-    from signin.controller import advance
-
     app = sociallogin.provider.app
     connection = SsoConnection.objects.select_related("account").filter(social_app=app).first()
     account = connection.account if connection else None
-    flow = SigninFlow.load(request)
+    flow = resume(request)
     state = sociallogin.state.get("data") or {}
     # The answer must belong to this browser's flow, waiting at this account's SSO step: a code
     # from another account's provider cannot complete this sign-in (SECURITY.md 21).
     if (connection is None or flow is None or not state.get("flow_id")
             or not hmac.compare_digest(str(state["flow_id"]), flow.flow_id)
-            or not at_sso_step(flow, connection)):
+            or not flow.waiting_for_sso(connection.account_id)):
         return refuse(request, "wrong_flow", flow=flow, account=account, provider=app.provider_id)
     id_token = sociallogin.account.extra_data.get("id_token") or {}
     userinfo = sociallogin.account.extra_data.get("userinfo") or {}
@@ -247,9 +240,7 @@ def complete_login(request: HttpRequest, sociallogin) -> HttpResponse:
     except IdentityConflict as conflict:
         return refuse(request, "identity_conflict", flow=flow, account=account,
                       enterprise_username=identity.username, conflict=conflict.reason, **detail)
-    flow.authenticated(user, method=account.authentication)
-    flow.complete("sso")
-    return advance(flow)
+    return flow.proved_by_sso(user, method=account.authentication)
 
 
 def provider_error(request: HttpRequest, provider, *, error: str | None, exception: Exception | None,
@@ -259,7 +250,7 @@ def provider_error(request: HttpRequest, provider, *, error: str | None, excepti
     connection = SsoConnection.objects.select_related("account").filter(social_app=app).first() \
         if app is not None and app.pk else None
     account = connection.account if connection else None
-    flow = SigninFlow.load(request)
+    flow = resume(request)
     if exception is not None:
         if isinstance(exception, RequestException):
             return refuse(request, "unreachable", flow=flow, account=account, error=exception)

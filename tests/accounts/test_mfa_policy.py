@@ -124,11 +124,12 @@ def test_sso_sign_ins_are_not_asked_to_enrol(demo):
     request = RequestFactory().get("/")
     request.session = {}
     alice = demo[ALICE]
-    flow = SigninFlow(request, FlowState(username=ALICE, user_id=alice.pk, authenticated=True,
-                                         method="azure_ad"))
-    assert not MfaEnrolStep().applies(flow)
-    flow.state.method = "password"
-    assert MfaEnrolStep().applies(flow)
+    def flow(method):
+        return SigninFlow(request, FlowState(username=ALICE, user_id=alice.pk, authenticated=True,
+                                             method=method))
+
+    assert not MfaEnrolStep().applies(flow("azure_ad"))
+    assert MfaEnrolStep().applies(flow("password"))
 
 
 @pytest.mark.usefixtures("acme_requires_mfa")

@@ -76,8 +76,8 @@ def screens(client: Client) -> dict:
     pages["sso"] = next_with(client, "erin@contoso.example")
     pages["password, sso offered"] = post_step(client, pages["sso"], {"action": "password"})
     client.cookies.clear()
-    pages["sso unavailable"] = post_step(client, next_with(client, sso_without_connection()),
-                                         {"action": "sso"})
+    pages["sso unavailable"] = post_step(client, next_with(client, sso_without_connection()), {},
+                                         url="/sso/start/")
     client.cookies.clear()
     pages["locked out"] = post_step(client, next_with(client, "mallory@acme.example"),
                                     {"password": DEMO_PASSWORD})

@@ -110,7 +110,7 @@ def enter_username(client, username: str, query: str = "") -> None:
 
 def press_single_sign_on(client) -> str:
     """Press the Single Sign On button; returns where it sends the browser (the provider)."""
-    response = client.post("/signin/authenticate/", {"flow": flow_id(client), "action": "sso"})
+    response = client.post("/sso/start/", {"flow": flow_id(client)})
     assert response.status_code == 302, response.content
     return response["Location"]
 

@@ -124,7 +124,7 @@ def point_contoso_at(issuer: str) -> None:
 def test_an_unreachable_discovery_document_gets_our_page_not_a_traceback(client, sso):
     point_contoso_at(f"http://127.0.0.1:{unused_port()}")
     enter_username(client, "erin@contoso.example")
-    response = client.post("/signin/authenticate/", {"flow": flow_id(client), "action": "sso"})
+    response = client.post("/sso/start/", {"flow": flow_id(client)})
     assert response.status_code == 502
     page = response.content.decode()
     assert "We could not reach Microsoft Entra ID" in page and "Try again" in page
@@ -155,7 +155,7 @@ def test_a_discovery_document_naming_another_issuer_is_refused(client, sso):
     app.settings = {**app.settings, "server_url": f"{sso.initech.issuer}/.well-known/openid-configuration"}
     app.save()
     enter_username(client, "erin@contoso.example")
-    response = client.post("/signin/authenticate/", {"flow": flow_id(client), "action": "sso"})
+    response = client.post("/sso/start/", {"flow": flow_id(client)})
     assert response.status_code == 502 and not response.has_header("Location")
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.SSO_ERROR)
     assert event.detail["error"].startswith("discovery_issuer")
@@ -220,7 +220,7 @@ def test_an_sso_account_without_a_connection_says_sso_is_not_set_up(client, sso)
 
     SsoConnection.objects.filter(account__account_number="100003").delete()
     enter_username(client, "erin@contoso.example")
-    response = client.post("/signin/authenticate/", {"flow": flow_id(client), "action": "sso"})
+    response = client.post("/sso/start/", {"flow": flow_id(client)})
     assert response.status_code == 503
     assert "Single Sign On is not set up for this account yet" in response.content.decode()
     assert AuditEvent.objects.get(kind=AuditEvent.Kind.SSO_ERROR).detail["reason"] == "not_configured"

@@ -1,0 +1,97 @@
+"""The flow's transitions: the one rule for what a new username or a new proof cancels."""
+
+from importlib import import_module
+
+import pytest
+from django.conf import settings
+from django.test import RequestFactory
+
+from accounts.models import MitelAccount
+from signin.flow import SigninFlow
+from tests.factories import MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def request_():
+    request = RequestFactory().get("/")
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore()
+    return request
+
+
+def proven_flow(request, user, *done_after_proof: str) -> SigninFlow:
+    flow = SigninFlow.begin(request, application=None)
+    flow.entered_username(user.username)
+    flow.step_done("username")
+    flow.proved(user, method="password")
+    flow.step_done("password")
+    for name in done_after_proof:
+        flow.step_done(name)
+    return flow
+
+
+def test_a_new_proof_rotates_the_session_key(request_):
+    user = MembershipFactory().user
+    request_.session.save()
+    before = request_.session.session_key
+    proven_flow(request_, user)
+    assert request_.session.session_key != before
+
+
+def test_a_password_reset_cancels_the_proof_and_every_step_after_it(request_):
+    user = MembershipFactory().user
+    flow = proven_flow(request_, user, "code", "stay")
+    flow.verified_second_factor("device-1")
+    flow.chose_to_stay_signed_in(True)
+    flow.restart_at_password()
+    assert not flow.is_authenticated and flow.method == ""
+    assert flow.second_factor == "" and not flow.stay_signed_in
+    assert flow.state.done == ["username"]
+
+
+def test_a_password_reset_before_any_proof_keeps_the_steps_done(request_):
+    user = MembershipFactory().user
+    flow = SigninFlow.begin(request_, application=None)
+    flow.entered_username(user.username)
+    flow.step_done("username")
+    flow.restart_at_password()
+    assert flow.state.done == ["username"]
+
+
+def test_a_new_username_starts_over(request_):
+    user = MembershipFactory().user
+    other = MembershipFactory().user
+    flow = proven_flow(request_, user, "code")
+    flow.chose_password()
+    flow.entered_username(other.username)
+    assert not flow.is_authenticated and not flow.wants_password
+    assert flow.state.done == [] and flow.is_for(other) and not flow.is_for(user)
+
+
+def test_an_sso_only_account_picked_after_the_password_needs_its_own_proof(request_):
+    user = UserFactory()
+    MembershipFactory(user=user)
+    sso_only = MembershipFactory(
+        user=user, account__authentication=MitelAccount.Authentication.AZURE_AD,
+        account__allow_password_sign_in=False).account
+    flow = proven_flow(request_, user)
+    flow.chose_account(sso_only)
+    assert not flow.is_authenticated
+    assert "password" not in flow.state.done
+
+
+def test_a_password_account_picked_after_the_password_keeps_the_proof(request_):
+    user = UserFactory()
+    first, second = MembershipFactory(user=user).account, MembershipFactory(user=user).account
+    flow = proven_flow(request_, user)
+    flow.chose_account(second)
+    assert flow.is_authenticated and flow.account == second and first != second
+
+
+def test_the_proof_must_be_of_the_flows_user(request_):
+    user, stranger = MembershipFactory().user, UserFactory()
+    flow = SigninFlow.begin(request_, application=None)
+    flow.entered_username(user.username)
+    with pytest.raises(ValueError):
+        flow.proved(stranger, method="password")
