@@ -27,15 +27,11 @@ from accounts.models import AuditEvent, MitelAccount
 from accounts.services import audit
 from signin.flow import SigninFlow
 
+from .. import providers
 from ..claims import identity_from_claims
 from ..models import SsoConnection
 from ..oidc import TokenRejected
 from .identities import IdentityConflict, link_identity
-
-IDENTITY_PROVIDER_NAMES = {
-    MitelAccount.Authentication.AZURE_AD: "Microsoft Entra ID",
-    MitelAccount.Authentication.OKTA: "Okta",
-}
 
 
 @dataclass(frozen=True)
@@ -126,9 +122,8 @@ REFUSALS: dict[str, Refusal] = {
 
 
 def idp_name(account: MitelAccount | None) -> str:
-    if account is None:
-        return "your company's sign-in service"
-    return IDENTITY_PROVIDER_NAMES.get(account.authentication, "your company's sign-in service")
+    provider = providers.find(account.authentication) if account is not None else None
+    return provider.name if provider else "your company's sign-in service"
 
 
 def refuse(request: HttpRequest, reason: str, *, flow: SigninFlow | None,
