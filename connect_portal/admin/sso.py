@@ -54,6 +54,8 @@ class SsoConnectionForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if self.provider is None:  # no account chosen yet: the account alone
+            del self.fields["new_client_secret"]
         for wanted in self.provider.fields if self.provider else ():
             name = "new_client_secret" if wanted.name == "client_secret" else wanted.name
             if name not in self.fields:
@@ -76,7 +78,8 @@ class SsoConnectionForm(forms.ModelForm):
         if not account.uses_sso:
             self.add_error("account" if "account" in self.fields else None,
                            "This account signs in with Mitel passwords, not Single Sign On.")
-        if not self.instance.pk and not cleaned.get("new_client_secret"):
+        needs_secret = "new_client_secret" in self.fields and not self.instance.pk
+        if needs_secret and not cleaned.get("new_client_secret"):
             self.add_error("new_client_secret", "A new connection needs the client secret.")
         return cleaned
 
