@@ -1,5 +1,6 @@
 """The domain: users, Mitel accounts, memberships with Authorized Contact roles, applications, audit."""
 
+from enum import StrEnum
 from urllib.parse import urlsplit
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -131,13 +132,23 @@ class User(AbstractBaseUser, PermissionsMixin):
 account_number_validator = RegexValidator(r"^[0-9]{1,12}$", "An account number is 1 to 12 digits.")
 
 
+def authentication_choices() -> list[tuple[str, str]]:
+    """Mitel passwords, then each identity provider of ``sso.providers`` by its name."""
+    from sso import providers  # here, not at the top: sso builds on accounts
+
+    return [(MitelAccount.Authentication.MITEL.value, "Mitel authentication"),
+            *((provider.key, provider.name) for provider in providers.all())]
+
+
 class MitelAccount(models.Model):
     """One customer system."""
 
-    class Authentication(models.TextChoices):
-        MITEL = "mitel", "Mitel authentication"
-        AZURE_AD = "azure_ad", "Microsoft Entra ID (Azure AD)"
-        OKTA = "okta", "Okta"
+    class Authentication(StrEnum):
+        """The stored values; their labels are the identity providers' names (``authentication_choices``)."""
+
+        MITEL = "mitel"
+        AZURE_AD = "azure_ad"  # sso/providers/entra.py
+        OKTA = "okta"  # sso/providers/okta.py
 
     account_number = models.CharField(
         max_length=12, unique=True, validators=[account_number_validator]
@@ -150,7 +161,7 @@ class MitelAccount(models.Model):
         help_text="An alias people may type instead of the account number. Unique, any case.",
     )
     authentication = models.CharField(
-        max_length=16, choices=Authentication.choices, default=Authentication.MITEL
+        max_length=16, choices=authentication_choices, default=Authentication.MITEL.value
     )
     allow_password_sign_in = models.BooleanField(
         "allow password sign-in",
@@ -205,10 +216,11 @@ class MitelAccount(models.Model):
 
     @property
     def sso_enabled(self) -> bool:
-        """Whether Single Sign On may be offered now (Okta only for accounts in the beta)."""
-        if self.authentication == self.Authentication.OKTA:
-            return self.okta_beta
-        return self.authentication == self.Authentication.AZURE_AD
+        """Whether Single Sign On may be offered now (a provider in beta only to accounts in the beta)."""
+        from sso import providers  # here, not at the top: sso builds on accounts
+
+        provider = providers.find(self.authentication)
+        return provider is not None and (self.okta_beta or not provider.beta)
 
     @property
     def password_allowed(self) -> bool:

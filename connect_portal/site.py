@@ -45,6 +45,17 @@ def anywhere(request: HttpRequest, ability: Ability) -> bool:
     return ability in per_request(request, ("abilities",), lambda: abilities_in_some_account(user))
 
 
+def may_in_account(request: HttpRequest, ability: Ability, account_id: int | None) -> bool:
+    """Whether the signed-in person holds ``ability`` in the account ``account_id`` (in some account,
+    when None): everywhere as Mitel staff, else through a role in that account."""
+    if has_global(request.user, ability):
+        return True
+    if account_id is None:
+        return anywhere(request, ability)
+    return per_request(request, ("in account", ability, account_id),
+                       lambda: accounts_visible_to(request.user, ability).filter(pk=account_id).exists())
+
+
 def needs_second_factor(request: HttpRequest) -> bool:
     """Signed in with a password but the code of a confirmed OTP device not yet given (SECURITY.md 24)."""
     user = request.user
@@ -135,7 +146,7 @@ def dashboard_rows(user) -> list[dict]:
         if connection is not None and Ability.VIEW_SSO in abilities:
             sso_url = reverse("admin:sso_ssoconnection_change", args=[connection.pk])
         elif connection is None and account.uses_sso and Ability.MANAGE_SSO in abilities:
-            sso_url = reverse("admin:sso_ssoconnection_add")
+            sso_url = f"{reverse('admin:sso_ssoconnection_add')}?account={account.pk}"
         rows.append({
             "account": account,
             "roles": [role.label for role in roles],

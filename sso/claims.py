@@ -1,21 +1,14 @@
-"""Claims mapping per identity provider: what an ID token and userinfo say about the person.
+"""What an ID token and userinfo say about the person.
 
-Identity-provider differences are data (``MAPPINGS``); ``identity_from_claims`` is the one rule
-that reads them.
+Identity-provider differences are data (each provider's ``claims`` in ``sso.providers``);
+``identity_from_claims`` is the one rule that reads them.
 """
 
 from dataclasses import dataclass
 
-from accounts.models import MitelAccount
 from accounts.usernames import canonical_username
 
-
-@dataclass(frozen=True)
-class ClaimsMapping:
-    """Where one identity provider puts the enterprise username."""
-
-    # Claims tried in order, each first in the (signed) ID token, then in userinfo.
-    username: tuple[str, ...]
+from . import providers
 
 
 @dataclass(frozen=True)
@@ -29,15 +22,6 @@ class SsoIdentity:
     email: str = ""
 
 
-MAPPINGS: dict[str, ClaimsMapping] = {
-    # Entra ID puts preferred_username (the UPN) in the ID token only; its userinfo lacks it.
-    # Its e-mail claim is not verified by Microsoft (nOAuth), so it counts only when marked verified.
-    MitelAccount.Authentication.AZURE_AD: ClaimsMapping(username=("preferred_username", "upn", "email")),
-    # Okta's preferred_username is the Okta login, in both documents.
-    MitelAccount.Authentication.OKTA: ClaimsMapping(username=("preferred_username", "email")),
-}
-
-
 def _claim(document: dict, name: str) -> str:
     value = document.get(name)
     if not isinstance(value, str) or not value.strip():
@@ -49,7 +33,7 @@ def _claim(document: dict, name: str) -> str:
 
 def identity_from_claims(authentication: str, *, id_token: dict, userinfo: dict) -> SsoIdentity:
     """The identity in ``id_token`` (verified) and ``userinfo`` (same ``sub``), per the provider's mapping."""
-    mapping = MAPPINGS[authentication]
+    mapping = providers.get(authentication).claims
     username, source = "", ""
     for name in mapping.username:
         for document in (id_token, userinfo):

@@ -3,10 +3,6 @@
 Also the identities that have signed in through them, keyed on issuer + ``sub``.
 """
 
-import ipaddress
-import re
-from urllib.parse import urlsplit
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -14,28 +10,15 @@ from django.urls import reverse
 
 from accounts.models import MitelAccount
 
-ENTRA_ISSUER = "https://login.microsoftonline.com/{tenant}/v2.0"
-# The Directory (tenant) ID as Entra shows it. Names like "common" or "organizations" would let
-# any Microsoft tenant sign in, and domain names do not match the issuer of the tokens.
-TENANT_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
-
-def is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+from . import providers
+from .providers.base import Provider, issuer_url_error
 
 
 class SsoConnection(models.Model):
     """The identity provider settings of one SSO Mitel account.
 
-    Entra ID is entered as tenant ID + client ID + secret; Okta as the org (or authorization server)
-    URL + client ID + secret. The ``SocialApp`` (provider ``openid_connect``, one per account) is
+    Which fields a provider needs, how they are checked and what issuer they make is the
+    provider's say (``sso.providers``). The ``SocialApp`` (provider ``openid_connect``, one per account) is
     kept in step by ``sso.services.connections.save_connection``.
     """
 
@@ -43,12 +26,7 @@ class SsoConnection(models.Model):
         MitelAccount, on_delete=models.CASCADE, related_name="sso_connection"
     )
     tenant_id = models.CharField("Entra ID tenant ID", max_length=64, blank=True)
-    issuer_url = models.URLField(
-        "Okta org or authorization server URL",
-        blank=True,
-        help_text="For Okta, e.g. https://example.okta.com or https://example.okta.com/oauth2/default. "
-        "For Entra ID, leave empty unless pointing at a test provider.",
-    )
+    issuer_url = models.URLField("issuer URL", blank=True)
     # 191: what allauth's SocialApp, where they are used, can hold.
     client_id = models.CharField("client ID", max_length=191)
     client_secret = models.CharField("client secret", max_length=191, blank=True)
@@ -78,10 +56,14 @@ class SsoConnection(models.Model):
         return self.provider_id_for(self.account)
 
     @property
+    def provider(self) -> Provider | None:
+        """The identity provider of the account (None before an account is set, or for Mitel passwords)."""
+        return providers.find(self.account.authentication) if self.account_id else None
+
+    @property
     def issuer(self) -> str:
-        if self.issuer_url:
-            return self.issuer_url.rstrip("/")
-        return ENTRA_ISSUER.format(tenant=self.tenant_id.strip().lower())
+        provider = self.provider
+        return provider.issuer(self) if provider else self.issuer_url.rstrip("/")
 
     @property
     def callback_path(self) -> str:
@@ -92,21 +74,10 @@ class SsoConnection(models.Model):
         super().clean()
         self.tenant_id = self.tenant_id.strip()
         self.client_id = self.client_id.strip()
-        errors = {}
-        account = self.account if self.account_id else None
-        if account is not None and account.authentication == MitelAccount.Authentication.OKTA:
-            if not self.issuer_url:
-                errors["issuer_url"] = "Enter your Okta org URL, e.g. https://example.okta.com."
-        elif account is not None and account.authentication == MitelAccount.Authentication.AZURE_AD:
-            if not self.issuer_url and not TENANT_ID.match(self.tenant_id):
-                errors["tenant_id"] = ("Enter the Directory (tenant) ID from Microsoft Entra ID: "
-                                       "a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47.")
-        if self.issuer_url:
-            parts = urlsplit(self.issuer_url)
-            if parts.query or parts.fragment:
-                errors["issuer_url"] = "The issuer URL has no query or fragment."
-            elif parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(parts.hostname)):
-                errors["issuer_url"] = "The issuer URL must start with https://."
+        errors = self.provider.clean(self) if self.provider else {}
+        if self.issuer_url and "issuer_url" not in errors:
+            if message := issuer_url_error(self.issuer_url):
+                errors["issuer_url"] = message
         if errors:
             raise ValidationError(errors)
 

@@ -1,5 +1,8 @@
 """SSO connections in the Connect Portal.
 
+The form shows the fields the account's identity provider needs, under its names, and the
+redirect URI to register there (``sso.providers``).
+
 The client secret is write-only for everyone: no form, list, export or history shows it, and it
 cannot be filtered or searched on. A contact who manages an account may set a new one; support
 staff see the rest of the connection.
@@ -8,15 +11,22 @@ staff see the rest of the connection.
 from allauth.socialaccount import admin as socialaccount_admin
 from allauth.socialaccount.models import SocialApp, SocialToken
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from accounts.models import MitelAccount
 from accounts.services.memberships import Ability, accounts_visible_to, has_global
+from sso import providers
 from sso.models import SsoConnection
+from sso.providers import Provider
 from sso.services.edits import change_connection
 
-from ..site import PortalModelAdmin, anywhere
+from ..site import PortalModelAdmin, anywhere, may_in_account, per_request
+
+SECRET_HELP = "The current secret is never shown. Leave empty to keep it."
 
 # allauth's own admin shows SocialApp secrets and would let them drift from the SSO connections
 # that own them: the connection is the one place to edit them. Importing allauth's admin first
@@ -34,26 +44,42 @@ class SsoConnectionForm(forms.ModelForm):
         strip=True,
         max_length=SsoConnection._meta.get_field("client_secret").max_length,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="The current secret is never shown. Leave empty to keep it.",
+        help_text=SECRET_HELP,
     )
+    provider: Provider | None = None  # the account's, set by SsoConnectionAdmin.get_form
 
     class Meta:
         model = SsoConnection
         fields = ("account", "tenant_id", "issuer_url", "client_id")
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.provider is None:  # no account chosen yet: the account alone
+            del self.fields["new_client_secret"]
+        for wanted in self.provider.fields if self.provider else ():
+            name = "new_client_secret" if wanted.name == "client_secret" else wanted.name
+            if name not in self.fields:
+                continue
+            field = self.fields[name]
+            field.label = wanted.label
+            field.help_text = wanted.help_text
+            if name == "new_client_secret":
+                field.label = f"New {wanted.label[0].lower()}{wanted.label[1:]}"
+                field.help_text = f"{wanted.help_text} {SECRET_HELP}".strip()
+            else:
+                field.required = wanted.required
+
     def clean(self):
+        """The provider's rules run in ``SsoConnection.clean``; here, what only the form knows."""
         cleaned = super().clean()
         account = cleaned.get("account") or (self.instance.account if self.instance.pk else None)
         if account is None:
             return cleaned
-        if account.authentication == MitelAccount.Authentication.AZURE_AD and not cleaned.get("tenant_id"):
-            self.add_error("tenant_id", "Entra ID connections need the tenant ID.")
-        if account.authentication == MitelAccount.Authentication.OKTA and not cleaned.get("issuer_url"):
-            self.add_error("issuer_url", "Okta connections need the org or authorization server URL.")
         if not account.uses_sso:
             self.add_error("account" if "account" in self.fields else None,
                            "This account signs in with Mitel passwords, not Single Sign On.")
-        if not self.instance.pk and not cleaned.get("new_client_secret"):
+        needs_secret = "new_client_secret" in self.fields and not self.instance.pk
+        if needs_secret and not cleaned.get("new_client_secret"):
             self.add_error("new_client_secret", "A new connection needs the client secret.")
         return cleaned
 
@@ -74,18 +100,10 @@ class SsoConnectionAdmin(PortalModelAdmin):
         return queryset.filter(account__in=accounts_visible_to(request.user, Ability.VIEW_SSO))
 
     def has_view_permission(self, request, obj=None) -> bool:
-        if has_global(request.user, Ability.VIEW_SSO):
-            return True
-        if obj is None:
-            return anywhere(request, Ability.VIEW_SSO)
-        return accounts_visible_to(request.user, Ability.VIEW_SSO).filter(pk=obj.account_id).exists()
+        return may_in_account(request, Ability.VIEW_SSO, obj.account_id if obj else None)
 
     def has_change_permission(self, request, obj=None) -> bool:
-        if has_global(request.user, Ability.MANAGE_SSO):
-            return True
-        if obj is None:
-            return anywhere(request, Ability.MANAGE_SSO)
-        return accounts_visible_to(request.user, Ability.MANAGE_SSO).filter(pk=obj.account_id).exists()
+        return may_in_account(request, Ability.MANAGE_SSO, obj.account_id if obj else None)
 
     def has_add_permission(self, request) -> bool:
         return request.user.has_perm("sso.add_ssoconnection") or anywhere(request, Ability.MANAGE_SSO)
@@ -93,22 +111,70 @@ class SsoConnectionAdmin(PortalModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("sso.delete_ssoconnection")
 
+    def accounts_to_connect(self, request: HttpRequest):
+        """The SSO accounts without a connection that the signed-in person may connect."""
+        return accounts_visible_to(request.user, Ability.MANAGE_SSO).exclude(
+            authentication=MitelAccount.Authentication.MITEL
+        ).filter(sso_connection__isnull=True)
+
+    def account_of(self, request: HttpRequest, obj: SsoConnection | None) -> MitelAccount | None:
+        """The connection's account; when adding, the one chosen (or the only one there is to choose)."""
+        if obj is not None:
+            return obj.account
+
+        def chosen() -> MitelAccount | None:
+            candidates = self.accounts_to_connect(request)
+            pk = request.POST.get("account") or request.GET.get("account") or ""
+            if pk:
+                return candidates.filter(pk=pk).first() if pk.isdigit() else None
+            only = list(candidates[:2])
+            return only[0] if len(only) == 1 else None
+
+        return per_request(request, ("sso account to connect",), chosen)
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        initial = super().get_changeform_initial_data(request)
+        account = self.account_of(request, None)
+        if account is not None:
+            initial["account"] = account.pk
+        return initial
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        account = self.account_of(request, obj)
+        provider = providers.find(account.authentication) if account else None
+        return type(form.__name__, (form,), {"provider": provider})
+
     def get_fieldsets(self, request, obj=None):
-        fields = ["account", "tenant_id", "issuer_url", "client_id"]
+        account = self.account_of(request, obj)
+        provider = providers.find(account.authentication) if account else None
+        if provider is None:
+            return [(None, {
+                "fields": ["account"],
+                "description": "Choose the account: the settings its identity provider needs follow.",
+            })]
+        fields = ["account"]
+        for wanted in provider.fields:
+            if wanted.name == "client_secret":
+                continue
+            if wanted.test_only and not (settings.DEBUG or getattr(obj, wanted.name, "")):
+                continue
+            fields.append(wanted.name)
         if obj is None or self.has_change_permission(request, obj):
             fields.append("new_client_secret")
         else:
             fields.append("secret_set")
-        return [(None, {"fields": fields})]
+        path = obj.callback_path if obj else reverse(
+            "sso:callback", args=[SsoConnection.provider_id_for(account)])
+        help_ = format_html(provider.redirect_help, uri=request.build_absolute_uri(path))
+        return [(provider.name, {"fields": fields, "description": help_})]
 
     def get_readonly_fields(self, request, obj=None):
         return ("account", "secret_set") if obj is not None else ("secret_set",)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "account":
-            kwargs["queryset"] = accounts_visible_to(request.user, Ability.MANAGE_SSO).exclude(
-                authentication=MitelAccount.Authentication.MITEL
-            ).filter(sso_connection__isnull=True)
+            kwargs["queryset"] = self.accounts_to_connect(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj: SsoConnection, form, change: bool) -> None:

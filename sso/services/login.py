@@ -28,6 +28,7 @@ from accounts.models import AuditEvent, MitelAccount
 from accounts.services import audit
 from signin import resume
 
+from .. import providers
 from ..claims import identity_from_claims
 from ..models import SsoConnection
 from ..oidc import TokenRejected
@@ -35,11 +36,6 @@ from .identities import IdentityConflict, link_identity
 
 if TYPE_CHECKING:
     from signin.controller import PausedFlow
-
-IDENTITY_PROVIDER_NAMES = {
-    MitelAccount.Authentication.AZURE_AD: "Microsoft Entra ID",
-    MitelAccount.Authentication.OKTA: "Okta",
-}
 
 
 @dataclass(frozen=True)
@@ -130,9 +126,8 @@ REFUSALS: dict[str, Refusal] = {
 
 
 def idp_name(account: MitelAccount | None) -> str:
-    if account is None:
-        return "your company's sign-in service"
-    return IDENTITY_PROVIDER_NAMES.get(account.authentication, "your company's sign-in service")
+    provider = providers.find(account.authentication) if account is not None else None
+    return provider.name if provider else "your company's sign-in service"
 
 
 def refuse(request: HttpRequest, reason: str, *, flow: PausedFlow | None,

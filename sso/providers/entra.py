@@ -1,0 +1,52 @@
+"""Microsoft Entra ID (formerly Azure AD): entered as tenant ID + client ID + secret."""
+
+import re
+from urllib.parse import urlsplit
+
+from .base import ClaimsMapping, ConnectionField, Provider, is_loopback
+
+ISSUER = "https://login.microsoftonline.com/{tenant}/v2.0"
+# The Directory (tenant) ID as Entra shows it. Names like "common" or "organizations" would let
+# any Microsoft tenant sign in, and domain names do not match the issuer of the tokens.
+TENANT_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+class EntraId(Provider):
+    key = "azure_ad"
+    name = "Microsoft Entra ID"
+    # preferred_username (the UPN) is in the ID token only; userinfo lacks it. The e-mail claim is
+    # not verified by Microsoft (nOAuth), so it counts only when marked verified.
+    claims = ClaimsMapping(username=("preferred_username", "upn", "email"))
+    fields = (
+        ConnectionField("tenant_id", "Directory (tenant) ID", required=False,
+                        help_text="On the Overview page of the app registration in Microsoft Entra ID, "
+                        "a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47."),
+        ConnectionField("issuer_url", "Test provider issuer URL", required=False, test_only=True,
+                        help_text="Leave empty. Only for a test OpenID provider on this machine "
+                        "(http://127.0.0.1:…): it replaces the issuer of the tenant."),
+        ConnectionField("client_id", "Application (client) ID",
+                        help_text="On the Overview page of the app registration."),
+        ConnectionField("client_secret", "Client secret value",
+                        help_text="Under Certificates & secrets: the Value, not the Secret ID."),
+    )
+    redirect_help = ("In Microsoft Entra ID, under App registrations, your app, Authentication, "
+                     "add a Web platform with this redirect URI: {uri}")
+
+    def issuer(self, connection) -> str:
+        if connection.issuer_url:
+            return connection.issuer_url.rstrip("/")
+        return ISSUER.format(tenant=connection.tenant_id.strip().lower())
+
+    def validate(self, connection) -> dict[str, str]:
+        if connection.issuer_url:
+            if not is_loopback(urlsplit(connection.issuer_url).hostname):
+                return {"issuer_url": "An issuer URL is only for a test provider on this machine; "
+                        "Microsoft Entra ID's issuer comes from the tenant ID."}
+            return {}
+        if not TENANT_ID.match(connection.tenant_id):
+            return {"tenant_id": "Enter the Directory (tenant) ID from Microsoft Entra ID: "
+                    "a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47."}
+        return {}
+
+
+provider = EntraId()

@@ -1,0 +1,25 @@
+"""Okta: entered as the org (or authorization server) URL + client ID + secret."""
+
+from .base import ClaimsMapping, ConnectionField, Provider
+
+
+class Okta(Provider):
+    key = "okta"
+    name = "Okta"
+    beta = True
+    # preferred_username is the Okta login, in the ID token and userinfo alike.
+    claims = ClaimsMapping(username=("preferred_username", "email"))
+    fields = (
+        ConnectionField("issuer_url", "Okta org or authorization server URL",
+                        help_text="Your Okta org URL, e.g. https://example.okta.com, or a custom "
+                        "authorization server's, e.g. https://example.okta.com/oauth2/default."),
+        ConnectionField("client_id", "Client ID",
+                        help_text="Under General, Client Credentials, of the app integration."),
+        ConnectionField("client_secret", "Client secret",
+                        help_text="Under General, Client Credentials, of the app integration."),
+    )
+    redirect_help = ("In Okta, in the OIDC Web Application's General settings, add this sign-in "
+                     "redirect URI: {uri}")
+
+
+provider = Okta()

@@ -1,0 +1,14 @@
+"""Template words that come from the identity providers (``sso.providers``), not from templates."""
+
+from django import template
+
+from sso import providers
+
+register = template.Library()
+
+
+@register.simple_tag
+def identity_provider_names() -> str:
+    """Every provider's name, as a list in words: "Microsoft Entra ID or Okta"."""
+    names = [provider.name for provider in providers.all()]
+    return " or ".join([", ".join(names[:-1]), names[-1]] if len(names) > 2 else names)
