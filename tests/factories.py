@@ -5,6 +5,7 @@ journey, browser and scale-out tests, where the demo cast is the point.
 
     UserFactory(password="...")                 a user with that password (default PASSWORD)
     UserFactory(sso_only=True)                  no usable password
+    UserFactory(password_changed_at=...)        a password set then (expired, about to expire)
     UserFactory(staff=True) / (superuser=True)
     MitelAccountFactory(entra=True) / (okta=True)     an SSO account (okta: in the beta)
     MembershipFactory(decision_maker=True)      any role: phone_manager, billing_contact, ...
@@ -38,8 +39,15 @@ class UserFactory(factory.django.DjangoModelFactory):
     last_name = "Doe"
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
+    @factory.post_generation
+    def password_changed_at(obj, create, extracted, **kwargs):
+        """Given, it outlives ``set_password`` (which sets it to now): an old or expired password."""
+        return extracted
+
     @classmethod
     def _after_postgeneration(cls, instance, create, results=None):
+        if (results or {}).get("password_changed_at") is not None:
+            instance.password_changed_at = results["password_changed_at"]
         if create:
             instance.save()  # the password, set after the first save
 
