@@ -7,6 +7,7 @@ from django.test import Client
 
 from accounts.models import AuditEvent, User, UserSession
 from accounts.services.passwords import change_password
+from tests.factories import MembershipFactory, UserFactory
 
 from .password_helpers import DEMO_PASSWORD, NEW_PASSWORD, audit_kinds, is_signed_in, new_password, sign_in
 
@@ -20,7 +21,13 @@ def change(client: Client, current: str = DEMO_PASSWORD, password: str = NEW_PAS
 
 
 @pytest.fixture
-def alice_client(client, demo):
+def alice(db) -> User:
+    """A password user of a Mitel-authenticated account."""
+    return MembershipFactory(user__username=ALICE, user__password=DEMO_PASSWORD).user
+
+
+@pytest.fixture
+def alice_client(client, alice):
     sign_in(client, ALICE)
     return client
 
@@ -49,11 +56,10 @@ def test_wrong_current_passwords_count_towards_the_lockout(alice_client, setting
     assert User.objects.get(username=ALICE).check_password(DEMO_PASSWORD)
 
 
-def test_a_password_change_ends_the_users_other_sessions_and_keeps_this_one(alice_client, demo):
+def test_a_password_change_ends_the_users_other_sessions_and_keeps_this_one(alice_client, alice):
     phone, bob = Client(), Client()
     sign_in(phone, ALICE)
-    bob.force_login(demo["bob@multi.example"])
-    alice = demo[ALICE]
+    bob.force_login(UserFactory())
     assert UserSession.objects.filter(user_id=alice.pk).count() == 2
 
     response = change(alice_client)
@@ -66,13 +72,13 @@ def test_a_password_change_ends_the_users_other_sessions_and_keeps_this_one(alic
     assert is_signed_in(bob)
 
 
-def test_a_change_is_recorded_and_confirmed_by_e_mail(alice_client, demo, mailoutbox,
+def test_a_change_is_recorded_and_confirmed_by_e_mail(alice_client, alice, mailoutbox,
                                                       django_capture_on_commit_callbacks):
-    Client().force_login(demo[ALICE])
+    Client().force_login(alice)
     with django_capture_on_commit_callbacks(execute=True):
         change(alice_client)
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.PASSWORD_CHANGED)
-    assert (event.user, event.actor, event.detail["sessions_ended"]) == (demo[ALICE], demo[ALICE], 1)
+    assert (event.user, event.actor, event.detail["sessions_ended"]) == (alice, alice, 1)
     assert event.ip_address == "127.0.0.1"
     [mail] = mailoutbox
     assert mail.to == [ALICE] and mail.subject == "Your Mitel password was changed"
@@ -99,7 +105,7 @@ def test_a_mail_server_failure_does_not_undo_the_change(alice_client, settings,
 
 
 def test_the_new_password_must_differ_from_the_current_one(client, db):
-    from tests.factories import PASSWORD, UserFactory
+    from tests.factories import PASSWORD
 
     user = UserFactory()
     client.force_login(user)
@@ -183,8 +189,8 @@ def test_the_change_page_never_returns_to_another_site(alice_client):
 # --- The service, for the Connect Portal and the sign-in ----------------------------------------
 
 
-def test_an_authorized_contact_changing_a_password_ends_all_the_users_sessions(demo, rf):
-    alice, grace = demo[ALICE], demo["grace@acme.example"]
+def test_an_authorized_contact_changing_a_password_ends_all_the_users_sessions(alice, rf):
+    grace = MembershipFactory(account=alice.memberships.get().account, decision_maker=True).user
     for _ in range(2):
         Client().force_login(alice)
     grace_client = Client()
@@ -198,6 +204,6 @@ def test_an_authorized_contact_changing_a_password_ends_all_the_users_sessions(d
     assert (event.user, event.actor) == (alice, grace)
 
 
-def test_audit_trail_of_a_change_page_visit(alice_client, demo):
+def test_audit_trail_of_a_change_page_visit(alice_client, alice):
     change(alice_client)
-    assert audit_kinds(demo[ALICE]) == [AuditEvent.Kind.SIGN_IN, AuditEvent.Kind.PASSWORD_CHANGED]
+    assert audit_kinds(alice) == [AuditEvent.Kind.SIGN_IN, AuditEvent.Kind.PASSWORD_CHANGED]

@@ -15,7 +15,7 @@ from accounts.services.passwords import (
     reset_link_path,
     send_password_reset,
 )
-from tests.factories import MembershipFactory, MitelAccountFactory, UserFactory
+from tests.factories import LockoutFactory, MembershipFactory, MitelAccountFactory, UserFactory
 
 from .password_helpers import (
     DEMO_PASSWORD,
@@ -49,8 +49,34 @@ def shows_invalid_link(response) -> bool:
     return response.status_code == 200 and "This link can't be used" in response.content.decode()
 
 
+def acme_member(username: str, **user) -> User:
+    """A password user of a Mitel-authenticated account, with the demo password."""
+    return MembershipFactory(user__username=username, user__password=DEMO_PASSWORD,
+                             **{f"user__{key}": value for key, value in user.items()}).user
+
+
 @pytest.fixture
-def alice_link(client, demo, mailoutbox) -> str:
+def alice(db) -> User:
+    return acme_member(ALICE)
+
+
+@pytest.fixture
+def frank(db) -> User:
+    """Single Sign On only: Initech signs in with Okta."""
+    initech = MitelAccountFactory(name="Initech", okta=True)
+    return MembershipFactory(user__username="frank@initech.example", user__sso_only=True,
+                             account=initech).user
+
+
+@pytest.fixture
+def mallory(db) -> User:
+    """Locked out by failed sign-ins."""
+    LockoutFactory(username="mallory@acme.example")
+    return acme_member("mallory@acme.example")
+
+
+@pytest.fixture
+def alice_link(client, alice, mailoutbox) -> str:
     ask_for_reset(client, ALICE)
     [mail] = mailoutbox
     mailoutbox.clear()
@@ -61,7 +87,8 @@ def alice_link(client, demo, mailoutbox) -> str:
 
 
 @pytest.mark.django_db
-def test_forgot_password_answers_the_same_whoever_is_asked_for(demo, hash_calls, mailoutbox):
+def test_forgot_password_answers_the_same_whoever_is_asked_for(alice, frank, mallory, hash_calls,
+                                                                mailoutbox):
     User.objects.create_user("gone@acme.example", DEMO_PASSWORD, email="gone@acme.example",
                              is_active=False)
     User.objects.create_user("nomail@acme.example", DEMO_PASSWORD)
@@ -82,13 +109,13 @@ def test_forgot_password_answers_the_same_whoever_is_asked_for(demo, hash_calls,
 
 
 @pytest.mark.django_db
-def test_forgot_password_answers_the_same_when_the_mail_server_fails(client, demo, settings, caplog):
+def test_forgot_password_answers_the_same_when_the_mail_server_fails(client, alice, settings, caplog):
     expected = ask_for_reset(Client(), "nobody@acme.example")
     settings.MAILERS = {"default": {"BACKEND": "tests.accounts.password_helpers.BrokenMailBackend"}}
     response = ask_for_reset(client, ALICE)
     assert (response.status_code, response["Location"]) == (expected.status_code, expected["Location"])
     assert "Could not send the password_reset e-mail" in caplog.text
-    assert AuditEvent.objects.filter(user=demo[ALICE], kind=AuditEvent.Kind.PASSWORD_RESET_REQUESTED).exists()
+    assert AuditEvent.objects.filter(user=alice, kind=AuditEvent.Kind.PASSWORD_RESET_REQUESTED).exists()
 
 
 @pytest.mark.django_db
@@ -110,7 +137,7 @@ def test_unusable_input_is_explained_on_the_form(client, typed):
 
 
 @pytest.mark.django_db
-def test_the_e_mail_holds_a_single_use_expiring_link_in_text_and_html(client, demo, mailoutbox):
+def test_the_e_mail_holds_a_single_use_expiring_link_in_text_and_html(client, alice, mailoutbox):
     ask_for_reset(client, ALICE)
     [mail] = mailoutbox
     assert mail.to == [ALICE] and mail.subject == "Reset your Mitel password"
@@ -119,7 +146,7 @@ def test_the_e_mail_holds_a_single_use_expiring_link_in_text_and_html(client, de
     [(html, mimetype)] = mail.alternatives
     assert mimetype == "text/html" and f'href="http://testserver{link}"' in html
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.PASSWORD_RESET_REQUESTED)
-    assert event.user == demo[ALICE] and event.detail["matched"] is True
+    assert event.user == alice and event.detail["matched"] is True
 
 
 @pytest.mark.django_db
@@ -130,7 +157,7 @@ def test_the_username_works_as_well_as_the_address(client, mailoutbox):
 
 
 @pytest.mark.django_db
-def test_single_sign_on_users_are_told_to_reset_at_their_identity_provider(client, demo, mailoutbox):
+def test_single_sign_on_users_are_told_to_reset_at_their_identity_provider(client, frank, mailoutbox):
     ask_for_reset(client, "frank@initech.example")
     [mail] = mailoutbox
     assert mail.subject == "Your Mitel password is managed by your company"
@@ -139,19 +166,21 @@ def test_single_sign_on_users_are_told_to_reset_at_their_identity_provider(clien
 
 
 @pytest.mark.django_db
-def test_users_of_sso_accounts_that_allow_passwords_get_a_reset_link(client, demo, mailoutbox):
+def test_users_of_sso_accounts_that_allow_passwords_get_a_reset_link(client, mailoutbox):
+    contoso = MitelAccountFactory(name="Contoso Ltd", entra=True, allow_password_sign_in=True)
+    MembershipFactory(user__username="erin@contoso.example", account=contoso)
     ask_for_reset(client, "erin@contoso.example")
     assert RESET_PATH.search(mailoutbox[0].body)
 
 
 @pytest.mark.django_db
-def test_the_connect_portal_can_send_a_reset_to_a_given_user(demo, rf, mailoutbox):
+def test_the_connect_portal_can_send_a_reset_to_a_given_user(alice, rf, mailoutbox):
     request = rf.post("/admin/")
-    grace = demo["grace@acme.example"]
-    assert send_password_reset(demo[ALICE], request=request, acting_user=grace) == 1
+    grace = MembershipFactory(account=alice.memberships.get().account, decision_maker=True).user
+    assert send_password_reset(alice, request=request, acting_user=grace) == 1
     assert mailoutbox[0].to == [ALICE] and RESET_PATH.search(mailoutbox[0].body)
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.PASSWORD_RESET_REQUESTED)
-    assert (event.user, event.actor) == (demo[ALICE], grace)
+    assert (event.user, event.actor) == (alice, grace)
 
 
 # --- Look-alike addresses (SECURITY.md 3, CVE-2019-19844) ---------------------------------------
@@ -199,8 +228,7 @@ def test_a_reset_link_works_once(client, alice_link):
 
 
 @pytest.mark.django_db
-def test_a_reset_link_expires(client, demo, settings):
-    alice = demo[ALICE]
+def test_a_reset_link_expires(client, alice, settings):
     past = timezone.now() - timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT + 1)
     assert shows_invalid_link(client.get(reset_link_path(alice, now=past)))
     nearly = timezone.now() - timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT - 60)
@@ -210,28 +238,28 @@ def test_a_reset_link_expires(client, demo, settings):
 @pytest.mark.parametrize(
     ("age_seconds", "valid"), [(0, True), (3599, True), (3601, False), (86400, False)])
 @pytest.mark.django_db
-def test_reset_tokens_live_for_the_configured_timeout(demo, age_seconds, valid):
-    alice, now = demo[ALICE], timezone.now()
+def test_reset_tokens_live_for_the_configured_timeout(alice, age_seconds, valid):
+    now = timezone.now()
     token = reset_link_path(alice, now=now).rstrip("/").rsplit("/", 1)[1]
     assert check_reset_token(alice, token, now=now + timedelta(seconds=age_seconds)) is valid
 
 
 @pytest.mark.django_db
-def test_a_reset_link_dies_after_another_password_change(client, demo, alice_link):
-    change_password(demo[ALICE], "an entirely different passphrase")
+def test_a_reset_link_dies_after_another_password_change(client, alice, alice_link):
+    change_password(alice, "an entirely different passphrase")
     assert shows_invalid_link(client.get(alice_link))
 
 
 @pytest.mark.django_db
-def test_an_opened_link_dies_if_the_password_changes_before_the_form_is_sent(client, demo, alice_link):
+def test_an_opened_link_dies_if_the_password_changes_before_the_form_is_sent(client, alice, alice_link):
     form_url = client.get(alice_link)["Location"]
-    change_password(demo[ALICE], "an entirely different passphrase")
+    change_password(alice, "an entirely different passphrase")
     assert shows_invalid_link(client.post(form_url, new_password()))
     assert User.objects.get(username=ALICE).check_password("an entirely different passphrase")
 
 
 @pytest.mark.django_db
-def test_a_reset_link_dies_when_the_e_mail_address_changes(client, demo, alice_link):
+def test_a_reset_link_dies_when_the_e_mail_address_changes(client, alice_link):
     User.objects.filter(username=ALICE).update(email="alice.archer@acme.example")
     assert shows_invalid_link(client.get(alice_link))
 
@@ -239,7 +267,7 @@ def test_a_reset_link_dies_when_the_e_mail_address_changes(client, demo, alice_l
 @pytest.mark.parametrize("path", ["/password/reset/!!!/abc-def/", "/password/reset/MTIzNDU2Nzg5/x-y/",
                                   "/password/reset/MQ/set-password/", "/password/reset/Zm9v/1-2/"])
 @pytest.mark.django_db
-def test_broken_links_get_the_invalid_link_page(client, demo, path):
+def test_broken_links_get_the_invalid_link_page(client, alice, path):
     assert shows_invalid_link(client.get(path))
 
 
@@ -256,9 +284,8 @@ def test_the_new_password_follows_the_rules(client, alice_link):
 
 
 @pytest.mark.django_db
-def test_a_reset_unlocks_a_locked_out_user_and_records_it(client, demo, mailoutbox,
+def test_a_reset_unlocks_a_locked_out_user_and_records_it(client, mallory, mailoutbox,
                                                            django_capture_on_commit_callbacks):
-    mallory = demo["mallory@acme.example"]
     assert start_sign_in(Client(), mallory.username).status_code == 429
     ask_for_reset(client, mallory.username)
     link = link_in(mailoutbox[0])
@@ -274,17 +301,17 @@ def test_a_reset_unlocks_a_locked_out_user_and_records_it(client, demo, mailoutb
 
 
 @pytest.mark.django_db
-def test_a_reset_ends_the_users_sessions(client, demo, mailoutbox):
+def test_a_reset_ends_the_users_sessions(client, alice, mailoutbox):
     laptop = Client()
-    laptop.force_login(demo[ALICE])
+    laptop.force_login(alice)
     ask_for_reset(client, ALICE)
     set_new_password(client, link_in(mailoutbox[0]))
     assert not is_signed_in(laptop)
 
 
 @pytest.mark.django_db
-def test_signing_in_kills_the_links_sent_before(client, demo, alice_link):
-    Client().force_login(demo[ALICE])  # last_login is part of the token
+def test_signing_in_kills_the_links_sent_before(client, alice, alice_link):
+    Client().force_login(alice)  # last_login is part of the token
     assert shows_invalid_link(client.get(alice_link))
 
 
@@ -299,7 +326,7 @@ def test_a_reset_without_a_sign_in_in_progress_leads_to_sign_in_not_into_the_app
 
 
 @pytest.mark.django_db
-def test_a_reset_continues_the_sign_in_where_it_was(client, demo, mailoutbox):
+def test_a_reset_continues_the_sign_in_where_it_was(client, alice, mailoutbox):
     client.get("/signin/")
     client.post("/signin/", {"username": ALICE, "flow": ""})
     assert client.get("/password/forgot/").context["form"]["login"].value() == ALICE
@@ -314,8 +341,11 @@ def test_a_reset_continues_the_sign_in_where_it_was(client, demo, mailoutbox):
 
 
 @pytest.mark.django_db
-def test_a_reset_never_signs_in_nor_keeps_what_the_sign_in_had_proven(client, demo, mailoutbox):
+def test_a_reset_never_signs_in_nor_keeps_what_the_sign_in_had_proven(client, mailoutbox):
     """SECURITY.md 14: a sign-in past its password (and a verified code) starts again at the password."""
+    MembershipFactory(user__username="carol@acme.example", user__password=DEMO_PASSWORD,
+                      user__password_changed_at=timezone.now() - timedelta(days=100),
+                      account__password_max_age_days=90)  # expired
     assert start_sign_in(client, "carol@acme.example")["Location"] == "/signin/expiry/"
     session = client.session
     session["signin_flow"]["mfa_device"] = "otp_totp.totpdevice/1"  # as if a code had been verified
@@ -331,7 +361,8 @@ def test_a_reset_never_signs_in_nor_keeps_what_the_sign_in_had_proven(client, de
 
 
 @pytest.mark.django_db
-def test_a_reset_for_someone_else_does_not_continue_their_sign_in(client, demo, mailoutbox):
+def test_a_reset_for_someone_else_does_not_continue_their_sign_in(client, alice, mailoutbox):
+    acme_member("dave@acme.example")
     start_sign_in(client, "dave@acme.example")
     ask_for_reset(client, ALICE)
     response = set_new_password(client, link_in(mailoutbox[0]))
@@ -340,7 +371,7 @@ def test_a_reset_for_someone_else_does_not_continue_their_sign_in(client, demo, 
 
 
 @pytest.mark.django_db
-def test_the_forgot_page_leads_back_to_the_sign_in_in_progress(client, demo):
+def test_the_forgot_page_leads_back_to_the_sign_in_in_progress(client, alice):
     assert 'href="/signin/"' in client.get("/password/forgot/").content.decode()
     client.get("/signin/")
     client.post("/signin/", {"username": ALICE, "flow": ""})

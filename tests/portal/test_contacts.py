@@ -30,8 +30,18 @@ def roles_of(user: User, account) -> set[str]:
     return {role.value for role in Membership.objects.get(user=user, account=account).roles}
 
 
-def test_grace_changes_alices_username_and_the_audit_trail_has_the_old_and_the_new(client, demo):
-    grace, alice = demo["grace@acme.example"], demo["alice@acme.example"]
+@pytest.fixture
+def grace_and_alice(db) -> tuple[User, User]:
+    """Grace, Decision Maker of Acme Dental, and Alice, a user of it."""
+    grace = MembershipFactory(user__username="grace@acme.example", account__name="Acme Dental",
+                              decision_maker=True)
+    alice = MembershipFactory(user__username="alice@acme.example", account=grace.account)
+    return grace.user, alice.user
+
+
+def test_grace_changes_alices_username_and_the_audit_trail_has_the_old_and_the_new(client,
+                                                                                  grace_and_alice):
+    grace, alice = grace_and_alice
     open_portal_as(client, grace)
     response = edit_user(client, alice, username="Alice.Archer@ACME.example ")
     assert response.status_code == 302
@@ -43,9 +53,11 @@ def test_grace_changes_alices_username_and_the_audit_trail_has_the_old_and_the_n
     assert event.detail == {"old": "alice@acme.example", "new": "alice.archer@acme.example"}
 
 
-def test_grace_cannot_take_a_username_someone_else_has(client, demo):
-    open_portal_as(client, demo["grace@acme.example"])
-    response = edit_user(client, demo["alice@acme.example"], username="DAVE@acme.example")
+def test_grace_cannot_take_a_username_someone_else_has(client, grace_and_alice):
+    grace, alice = grace_and_alice
+    MembershipFactory(user__username="dave@acme.example", account=grace.memberships.get().account)
+    open_portal_as(client, grace)
+    response = edit_user(client, alice, username="DAVE@acme.example")
     assert response.status_code == 200
     assert "A user with that Mitel username already exists." in text_of(response)
     assert User.objects.filter(username="alice@acme.example").exists()

@@ -4,12 +4,27 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import Application, AuditEvent
+from accounts.models import AuditEvent, User
+from tests.factories import (
+    ApplicationFactory,
+    MembershipFactory,
+    MitelAccountFactory,
+    TOTPDeviceFactory,
+    UserFactory,
+)
 from tests.portal.conftest import open_portal_as, text_of
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bob(db) -> User:
+    """A user of two accounts."""
+    bob = UserFactory(username="bob@multi.example", first_name="Bob", last_name="Baker")
+    MembershipFactory(user=bob, account__name="Acme Dental")
+    MembershipFactory(user=bob, account__name="Globex Partners", account__account_number="100002")
+    return bob
 
 
 def test_personal_information_needs_a_signed_in_user(client):
@@ -17,8 +32,7 @@ def test_personal_information_needs_a_signed_in_user(client):
     assert response.status_code == 302 and response["Location"] == "/signin/?next=/me/"
 
 
-def test_personal_information_shows_the_users_details_accounts_roles_and_links(client, demo):
-    bob = demo["bob@multi.example"]
+def test_personal_information_shows_the_users_details_accounts_roles_and_links(client, bob):
     bob.last_login = timezone.now() - timedelta(hours=2)
     bob.save()
     open_portal_as(client, bob)
@@ -32,15 +46,15 @@ def test_personal_information_shows_the_users_details_accounts_roles_and_links(c
     assert "Open the Connect Portal" not in page
 
 
-def test_personal_information_lists_the_roles_of_an_authorized_contact_and_opens_the_portal(client, demo):
-    open_portal_as(client, demo["grace@acme.example"])
+def test_personal_information_lists_the_roles_of_an_authorized_contact_and_opens_the_portal(client):
+    open_portal_as(client, MembershipFactory(decision_maker=True).user)
     page = text_of(client.get("/me/"))
     assert "Decision Maker" in page and "Open the Connect Portal" in page
 
 
-def test_recent_sign_in_activity_is_the_users_own(client, demo):
-    alice, bob = demo["alice@acme.example"], demo["bob@multi.example"]
-    portal = Application.objects.get(slug="connect-portal")
+def test_recent_sign_in_activity_is_the_users_own(client, bob):
+    alice = MembershipFactory().user
+    portal = ApplicationFactory(slug="connect-portal", name="Mitel Connect Portal")
     AuditEvent.objects.create(kind=AuditEvent.Kind.SIGN_IN, user=alice, application=portal,
                               ip_address="192.0.2.10")
     AuditEvent.objects.create(kind=AuditEvent.Kind.SIGN_IN_FAILED, user=alice, ip_address="192.0.2.11")
@@ -53,16 +67,17 @@ def test_recent_sign_in_activity_is_the_users_own(client, demo):
     assert "192.0.2.99" not in page and "Username changed" not in page
 
 
-def test_an_sso_only_user_is_not_offered_a_password_change(client, demo):
-    open_portal_as(client, demo["frank@initech.example"])
+def test_an_sso_only_user_is_not_offered_a_password_change(client):
+    frank = MembershipFactory(user__sso_only=True, account=MitelAccountFactory(okta=True)).user
+    open_portal_as(client, frank)
     page = text_of(client.get("/me/"))
     assert "/password/change/" not in page and "Single Sign On" in page
 
 
-def test_a_session_without_its_second_factor_does_not_open_personal_information(client, demo):
-    trent = demo["trent@acme.example"]
-    open_portal_as(client, trent)
+def test_a_session_without_its_second_factor_does_not_open_personal_information(client):
+    device = TOTPDeviceFactory(user=MembershipFactory().user)
+    open_portal_as(client, device.user)
     assert client.get("/me/")["Location"] == "/signin/?next=/me/"
-    open_portal_as(client, trent, otp_device=TOTPDevice.objects.get(user=trent))
+    open_portal_as(client, device.user, otp_device=device)
     page = text_of(client.get("/me/"))
     assert "Multi-factor authentication is on" in page
