@@ -3,6 +3,8 @@
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from asgiref.sync import sync_to_async
+from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.validators import RegexValidator
@@ -11,6 +13,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
+from .hashers import typed_password
 from .usernames import canonical_username
 
 
@@ -119,8 +122,30 @@ class User(AbstractBaseUser, PermissionsMixin):
         self.email = type(self).objects.normalize_email(self.email)
 
     def set_password(self, raw_password: str | None) -> None:
-        super().set_password(raw_password)
+        super().set_password(None if raw_password is None else typed_password(raw_password))
         self.password_changed_at = timezone.now()
+
+    def check_password(self, raw_password: str | None) -> bool:
+        """Whether ``raw_password`` is this user's password, in its NFKC form or, for hashes stored
+        before passwords were normalised, as typed; such a hash is then upgraded to the NFKC form."""
+        if raw_password is None:
+            return False
+        typed = typed_password(raw_password)
+        if check_password(typed, self.password, self._upgrade_hash):
+            return True
+        if typed == raw_password or not check_password(raw_password, self.password):
+            return False
+        self._upgrade_hash(typed)
+        return True
+
+    async def acheck_password(self, raw_password: str | None) -> bool:
+        return await sync_to_async(self.check_password)(raw_password)
+
+    def _upgrade_hash(self, typed: str) -> None:
+        """A new hash of the same password (stronger parameters or the NFKC form): not a change."""
+        self.password = make_password(typed)
+        self._password = None
+        self.save(update_fields=["password"])
 
     def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip() or self.username

@@ -7,12 +7,14 @@ numbers live in ``AUTH_PASSWORD_VALIDATORS``; each validator here also describes
 for the list shown beside the new-password field (``accounts/password_forms.py``).
 """
 
+import functools
 import json
 import re
 import string
 import unicodedata
 from dataclasses import dataclass, field
 
+import regex
 from django.contrib.auth.password_validation import (
     CommonPasswordValidator,
     get_default_password_validators,
@@ -32,12 +34,69 @@ class Rule:
 
 
 def normalise(password: str) -> str:
-    """The form compared against blocklists: NFKC, case-folded, trimmed."""
-    return unicodedata.normalize("NFKC", password).casefold().strip()
+    """The form compared against blocklists: NFKC and case-folded, never trimmed.
+
+    Spaces are part of the password (SECURITY.md 50): trimming them before judging once let
+    fifteen spaces pass as an empty text that no rule refused.
+    """
+    return unicodedata.normalize("NFKC", password).casefold()
+
+
+def visible_length(password: str) -> int:
+    """Characters as the user sees them: extended grapheme clusters (Unicode UAX #29) of the NFKC form.
+
+    One letter under sixteen combining accents is one character, not seventeen; "é" typed as
+    "e" + accent is one; a family emoji is one. ``regex``'s ``\\X`` follows the current Unicode
+    version (the standard ``re`` has no ``\\X``).
+    """
+    return len(regex.findall(r"\X", unicodedata.normalize("NFKC", password)))
+
+
+@functools.cache
+def _confusables() -> dict[str, list[dict[str, str]]]:
+    from confusable_homoglyphs.confusables import confusables_data
+
+    return confusables_data
+
+
+@functools.cache
+def _prototype(char: str) -> str:
+    """What ``char`` looks like, from Unicode's confusables.txt (TR39) as confusable-homoglyphs holds it.
+
+    The table lists, for a look-alike, the one character (or sequence: "m" looks like "rn") it is
+    mapped to, and for that prototype all of its look-alikes. A prototype with a single look-alike
+    lists just it, which reads like the other way round; both then fold to the smaller of the two,
+    so that the folding stays one class per shape.
+    """
+    table = _confusables()
+    targets = [entry["c"].strip("\u200e") for entry in table.get(char, ())]
+    if len(targets) != 1 or not targets[0]:
+        return char
+    target = targets[0]
+    back = [entry["c"].strip("\u200e") for entry in table.get(target, ())]
+    return min(char, target) if back == [char] else target
+
+
+@functools.cache
+def ascii_folding() -> dict[str, str]:
+    """The folding of printable ASCII ("m" looks like "rn", "1" like "l"): the page script's share."""
+    return {char: _prototype(char) for char in map(chr, range(32, 127))
+            if char == char.casefold() and _prototype(char) != char}
+
+
+def skeleton(text: str) -> str:
+    """``text`` NFKC-normalised, case-folded, then each character folded to the one it looks like.
+
+    The skeleton of Unicode TR39, section 4, on case-folded text: "mіtel" with a Cyrillic "і",
+    "mitеl" with a Cyrillic "е" and "rnitel" all become the skeleton of "mitel".
+    """
+    folded = unicodedata.normalize("NFD", normalise(text))
+    return unicodedata.normalize("NFD", "".join(_prototype(char) for char in folded))
 
 
 class LengthValidator:
-    """At least ``min_length`` characters and at most ``max_length``; spaces and any character count."""
+    """At least ``min_length`` characters and at most ``max_length``, counted as the user sees them
+    (``visible_length``); spaces and any character count."""
 
     code = "length"
 
@@ -47,8 +106,12 @@ class LengthValidator:
         self.min_length = min_length
         self.max_length = max_length
 
+    @staticmethod
+    def length_of(password: str) -> int:
+        return visible_length(password)
+
     def validate(self, password: str, user=None) -> None:
-        length = len(password)
+        length = self.length_of(password)
         if length < self.min_length:
             raise ValidationError(
                 "Your new password has %(length)d characters: it needs at least %(min_length)d. "
@@ -105,6 +168,8 @@ class BlocklistValidator(CommonPasswordValidator):
         if candidate in self.passwords or (core and core in self.passwords):
             return True
         compact = re.sub(r"\s+", "", candidate)
+        if not compact:
+            return True  # whitespace alone
         if is_repetition(compact):
             return True
         return any(compact in seq or compact[::-1] in seq for seq in SEQUENCES)
@@ -132,7 +197,9 @@ def is_repetition(text: str) -> bool:
 class ContextWordsValidator:
     """Refuses passwords that contain the service's name or the user's username, e-mail or a part of them.
 
-    Parts are the words of the username and e-mail address (``alice``, ``acme``, ``example`` in
+    Words and password are compared by their ``skeleton``, so look-alike letters from other
+    scripts ("mіtel" with a Cyrillic "і") do not get a context word past the rule. Parts are the
+    words of the username and e-mail address (``alice``, ``acme``, ``example`` in
     ``alice@acme.example``): the local part always, other words of ``min_part_length`` characters
     or more, so short ones such as ``com`` do not refuse half the dictionary.
     """
@@ -157,8 +224,8 @@ class ContextWordsValidator:
         return sorted(words, key=lambda word: (-len(word), word))
 
     def validate(self, password: str, user=None) -> None:
-        candidate = normalise(password)
-        found = next((word for word in self.words_for(user) if word in candidate), None)
+        candidate = skeleton(password)
+        found = next((word for word in self.words_for(user) if skeleton(word) in candidate), None)
         if found is None:
             return
         if found in self.words:
@@ -175,7 +242,8 @@ class ContextWordsValidator:
 
     def rule(self, user=None) -> Rule:
         return Rule(self.code, self.get_help_text(),
-                    {"words": json.dumps(self.words_for(user), ensure_ascii=False)})
+                    {"words": json.dumps(self.words_for(user), ensure_ascii=False),
+                     "fold": json.dumps(ascii_folding(), ensure_ascii=False)})
 
 
 MATCH_RULE = Rule("match", "Both new passwords are the same")

@@ -7,20 +7,39 @@
   var STATE_TEXT = { true: "Done: ", false: "Not yet: ", null: "" };
 
   function normalise(value) {
-    return value.normalize("NFKC").toLowerCase().trim();
+    return value.normalize("NFKC").toLowerCase(); // never trimmed: spaces are part of a password
+  }
+
+  // Characters as the user sees them (grapheme clusters of the NFKC form), as the server counts
+  // them; browsers without Intl.Segmenter count code points.
+  var segmenter = window.Intl && Intl.Segmenter ? new Intl.Segmenter(undefined, { granularity: "grapheme" }) : null;
+
+  function visibleLength(value) {
+    var text = value.normalize("NFKC");
+    if (!segmenter) return Array.from(text).length;
+    var count = 0;
+    for (var iterator = segmenter.segment(text)[Symbol.iterator](); !iterator.next().done;) count++;
+    return count;
   }
 
   function check(item, password, confirmation) {
     if (!password) return null;
     switch (item.dataset.rule) {
       case "length": {
-        var length = Array.from(password).length; // code points, as the server counts them
+        var length = visibleLength(password);
         return length >= Number(item.dataset.min) && length <= Number(item.dataset.max);
       }
       case "context": {
-        var candidate = normalise(password);
+        // Look-alikes are compared folded ("rn" looks like "m"). The server sends the folding of
+        // ASCII only; other scripts are folded by the server alone: beyond ASCII, neutral.
+        if (/[^\x00-\x7f]/.test(password)) return null;
+        var folding = JSON.parse(item.dataset.fold || "{}");
+        var fold = function (text) {
+          return Array.from(normalise(text)).map(function (c) { return folding[c] || c; }).join("");
+        };
+        var candidate = fold(password);
         return !JSON.parse(item.dataset.words || "[]").some(function (word) {
-          return candidate.indexOf(word) !== -1;
+          return candidate.indexOf(fold(word)) !== -1;
         });
       }
       case "match":
