@@ -14,7 +14,7 @@ from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
 from .hashers import typed_password
-from .usernames import canonical_username
+from .usernames import canonical_username, plain_name, validate_name, validate_username
 
 
 class UsernameField(models.CharField):
@@ -71,9 +71,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         unique=True,
         help_text="Usually the business e-mail. Compared without regard to case or spaces.",
         error_messages={"unique": "A user with that Mitel username already exists."},
+        validators=[validate_username],
     )
-    first_name = models.CharField("first name", max_length=150, blank=True)
-    last_name = models.CharField("last name", max_length=150, blank=True)
+    first_name = models.CharField("first name", max_length=150, blank=True, validators=[validate_name])
+    last_name = models.CharField("last name", max_length=150, blank=True, validators=[validate_name])
     email = models.EmailField("e-mail address", blank=True, db_index=True)
     is_staff = models.BooleanField(
         "Mitel staff",
@@ -148,10 +149,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         self.save(update_fields=["password"])
 
     def get_full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip() or self.username
+        return f"{plain_name(self.first_name)} {plain_name(self.last_name)}".strip() or self.username
 
     def get_short_name(self) -> str:
-        return self.first_name or self.username
+        """How e-mails greet the user: the first name on one line, never a link (``plain_name``)."""
+        return plain_name(self.first_name) or self.username
 
 
 account_number_validator = RegexValidator(r"^[0-9]{1,12}$", "An account number is 1 to 12 digits.")
