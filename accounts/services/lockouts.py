@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from ..models import AuditEvent, User
 from . import audit
+from .bounds import ensure_within_reach
 from .memberships import audit_accounts
 
 
@@ -74,8 +75,10 @@ def unlock_user(user: User, *, acting_user: User, request: HttpRequest | None = 
 
     Only the username's count is cleared: the client addresses that failed stay counted, so an
     attacker's address stays locked. Returns how many attempt records were removed; nothing is
-    audited when there was nothing to unlock.
+    audited when there was nothing to unlock. Raises PermissionDenied when ``user`` is beyond
+    ``acting_user``'s reach: nobody but a superuser lifts their own lockout (``bounds``).
     """
+    ensure_within_reach(user, acting_user)
     with transaction.atomic():
         lockout = lockout_of(user)
         removed = reset(username=user.username)

@@ -11,6 +11,7 @@ from django_otp import devices_for_user
 
 from ..models import AuditEvent, User
 from . import audit
+from .bounds import ensure_within_reach
 from .memberships import audit_accounts
 
 log = logging.getLogger(__name__)
@@ -20,8 +21,10 @@ def reset_mfa(user: User, *, acting_user: User, request: HttpRequest | None = No
     """Remove every django-otp device of ``user`` (authenticator apps, backup codes, any other kind),
     tell them by e-mail, and audit it. Returns how many devices were removed.
 
-    The e-mail is sent once the transaction commits, so a rolled-back reset sends nothing.
+    The e-mail is sent once the transaction commits, so a rolled-back reset sends nothing. Raises
+    PermissionDenied when ``user`` is beyond ``acting_user``'s reach (``bounds``).
     """
+    ensure_within_reach(user, acting_user)
     with transaction.atomic():
         devices = list(devices_for_user(user, confirmed=None))
         kinds = sorted({type(device).__name__ for device in devices})

@@ -26,6 +26,7 @@ from ..models import AuditEvent, MitelAccount, User
 from ..sessions import end_sessions
 from ..usernames import canonical_username
 from . import audit
+from .bounds import ensure_within_reach
 
 logger = logging.getLogger(__name__)
 
@@ -214,8 +215,10 @@ def send_password_reset(user_or_address: User | str, *, request: HttpRequest,
     Says nothing about who exists: unknown addresses, users without an address and mail-server
     errors are recorded and logged, never raised, so every caller can answer the same whatever
     happened. Returns the number of e-mails the mail server accepted (for the Connect Portal).
+    From the Connect Portal (``acting_user``), raises PermissionDenied for a user beyond reach.
     """
     if isinstance(user_or_address, User):
+        ensure_within_reach(user_or_address, acting_user)
         users = [user_or_address] if user_or_address.is_active else []
         typed = user_or_address.username
     else:

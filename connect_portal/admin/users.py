@@ -16,6 +16,7 @@ from django_otp import devices_for_user
 
 from accounts.models import Membership, MitelAccount, Role, User
 from accounts.services import lockouts, memberships, mfa, passwords
+from accounts.services.bounds import ONLY_A_SUPERUSER, is_beyond_reach, within_reach
 from accounts.services.memberships import Ability, RoleRuleViolation, has_global
 from accounts.services.users import STALE_EDIT_MESSAGE, StaleEdit, provision_user, update_user
 
@@ -295,8 +296,16 @@ class UserAdmin(PortalModelAdmin):
 
     def unlockable(self, request: HttpRequest):
         if request.user.has_perm("accounts.unlock_user"):
-            return User.objects.all()
-        return memberships.users_managed_by(request.user)
+            return within_reach(User.objects.all(), request.user)
+        return within_reach(memberships.users_managed_by(request.user), request.user)
+
+    def refuse_beyond_reach(self, request: HttpRequest, queryset, allowed) -> None:
+        """Say which selected users the action skipped because only a superuser may act on them."""
+        skipped = queryset.exclude(pk__in=within_reach(allowed, request.user).values("pk"))
+        skipped = [user.username for user in skipped if is_beyond_reach(user, request.user)]
+        if skipped:
+            self.message_user(request, f"Skipped {', '.join(skipped)}: {ONLY_A_SUPERUSER}.",
+                              messages.ERROR)
 
     # --- lists, filters, search -----------------------------------------------------------------
 
@@ -429,7 +438,8 @@ class UserAdmin(PortalModelAdmin):
             "portal_can_unlock": bool(lockout) and self.has_unlock_permission(request)
             and self.unlockable(request).filter(pk=user.pk).exists(),
             "portal_mfa_devices": sum(1 for _ in devices_for_user(user, confirmed=True)),
-            "portal_can_reset_mfa": self.has_reset_mfa_permission(request),
+            "portal_can_reset_mfa": self.has_reset_mfa_permission(request)
+            and not is_beyond_reach(user, actor),
             "portal_audit_url": audit_url,
         }
 
@@ -455,6 +465,7 @@ class UserAdmin(PortalModelAdmin):
         location=BOTH_LOCATIONS,
     )
     def unlock_users(self, request: HttpRequest, queryset) -> None:
+        self.refuse_beyond_reach(request, queryset, self.unlockable(request))
         unlocked = [
             user for user in queryset.filter(pk__in=self.unlockable(request).values("pk"))
             if lockouts.unlock_user(user, acting_user=request.user, request=request)
@@ -474,6 +485,8 @@ class UserAdmin(PortalModelAdmin):
     def send_password_resets(self, request: HttpRequest, queryset) -> None:
         allowed = (User.objects.all() if request.user.has_perm("accounts.send_password_reset")
                    else memberships.users_managed_by(request.user))
+        self.refuse_beyond_reach(request, queryset, allowed)
+        allowed = within_reach(allowed, request.user)
         sent = [
             user for user in queryset.filter(pk__in=allowed.values("pk"))
             if passwords.send_password_reset(user, request=request, acting_user=request.user)
@@ -493,7 +506,10 @@ class UserAdmin(PortalModelAdmin):
         location=BOTH_LOCATIONS,
     )
     def reset_mfa(self, request: HttpRequest, queryset) -> HttpResponse | None:
-        users = list(queryset)
+        self.refuse_beyond_reach(request, queryset, queryset)
+        users = list(within_reach(queryset, request.user))
+        if not users:
+            return None
         if request.POST.get("confirm") != "yes":
             hidden = [
                 (name, value) for name, values in request.POST.lists()
