@@ -123,6 +123,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         self.email = type(self).objects.normalize_email(self.email)
 
     def set_password(self, raw_password: str | None) -> None:
+        """Hash the NFKC form of ``raw_password`` (``accounts.hashers.typed_password``).
+
+        When NFKC changes the text, the text as typed is hashed too and thrown away: Django checks
+        an unknown username by calling ``User().set_password(password)``, and it must cost what
+        ``check_password`` costs a known one, two hashes then (SECURITY.md 4).
+        """
+        if raw_password is not None and typed_password(raw_password) != raw_password:
+            make_password(raw_password)
         super().set_password(None if raw_password is None else typed_password(raw_password))
         self.password_changed_at = timezone.now()
 

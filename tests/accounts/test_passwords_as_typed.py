@@ -8,11 +8,20 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
-from accounts.models import User
+from accounts.models import Membership, MitelAccount, User
 from accounts.validators import ContextWordsValidator, LengthValidator
 from tests.factories import UserFactory
 
-from .password_helpers import DEMO_PASSWORD, is_signed_in, new_password, post_step, sign_in, start_sign_in
+from .password_helpers import (
+    DEMO_PASSWORD,
+    enter_password,
+    enter_username,
+    is_signed_in,
+    new_password,
+    post_step,
+    sign_in,
+    start_sign_in,
+)
 
 ALICE, CAROL = "alice@acme.example", "carol@acme.example"
 SPACES = " " * 15
@@ -98,6 +107,21 @@ def test_a_hash_made_from_the_unnormalised_text_still_verifies_and_is_upgraded()
     assert user.check_password(NFC)  # rehashed from the normalised form on that sign-in
     assert user.password_changed_at == changed_at  # an upgrade is not a password change
     assert not user.check_password(NFC[:-1])
+
+
+@pytest.mark.django_db
+def test_a_wrong_password_typed_in_nfd_costs_the_same_whoever_it_is_for(client, demo, hash_calls):
+    sso_only = UserFactory(username="sso.only@acme.example", password=None)
+    sso_only.set_unusable_password()
+    sso_only.save()
+    Membership.objects.create(user=sso_only, account=MitelAccount.objects.get(account_number="100001"))
+    costs = []
+    for username in ["nobody@nowhere.example", ALICE, "sso.only@acme.example"]:
+        enter_username(client, username)
+        with hash_calls() as calls:
+            enter_password(client, NFD)
+        costs.append(calls.count)
+    assert costs == [2, 2, 2]  # the NFKC form and, for hashes older than it, the text as typed
 
 
 @pytest.mark.django_db
