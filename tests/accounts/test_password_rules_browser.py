@@ -72,3 +72,22 @@ def test_length_counts_characters_as_the_server_does(page, live_server):
     expect(page.locator('li[data-rule="length"]')).to_have_class(re.compile(r"\bis-met\b"))
     page.fill("#id_new_password1", "🙂" * 14)
     expect(page.locator('li[data-rule="length"]')).to_have_class(re.compile(r"\bis-unmet\b"))
+
+
+def test_length_counts_visible_characters_and_look_alikes_of_context_words_as_the_server_does(
+    page, live_server
+):
+    from playwright.sync_api import expect
+
+    open_change_page(page, live_server, UserFactory(username="pat@acme.example"))
+    length, context = page.locator('li[data-rule="length"]'), page.locator('li[data-rule="context"]')
+    met, unmet = re.compile(r"\bis-met\b"), re.compile(r"\bis-unmet\b")
+    page.fill("#id_new_password1", "a" + "\u0301" * 16)  # one visible character, 17 code points
+    expect(length).to_have_class(unmet)
+    page.fill("#id_new_password1", "e\u0301" * 15)  # 15 visible characters
+    expect(length).to_have_class(met)
+    page.fill("#id_new_password1", "rnitel purple otters")  # "rn" looks like "m"
+    expect(context).to_have_class(unmet)
+    page.fill("#id_new_password1", "m\u0456tel purple otters")  # Cyrillic і: the server decides
+    expect(context).not_to_have_class(met)
+    expect(context).not_to_have_class(unmet)
