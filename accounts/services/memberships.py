@@ -112,10 +112,6 @@ def abilities_in_some_account(user: User) -> frozenset[Ability]:
     return frozenset(abilities)
 
 
-def can_anywhere(user: User, ability: Ability) -> bool:
-    return has_global(user, ability) or ability in abilities_in_some_account(user)
-
-
 def users_visible_to(user: User) -> QuerySet[User]:
     """The users ``user`` may see in the Connect Portal: every member of an account they may view users of."""
     if has_global(user, Ability.VIEW_USERS):
