@@ -272,16 +272,8 @@ class Role(models.TextChoices):
     EMERGENCY_CONTACT = "emergency_contact", "Emergency Contact"
 
 
-# Roles that may edit other users of their account, usernames included.
-ADMINISTERING_ROLES = frozenset({Role.DECISION_MAKER, Role.PHONE_MANAGER})
 # Roles a Phone Manager may not grant.
 ACCOUNT_LEVEL_ROLES = frozenset({Role.DECISION_MAKER, Role.BILLING_CONTACT})
-
-
-class MembershipQuerySet(models.QuerySet):
-    def administering(self) -> "MembershipQuerySet":
-        """Memberships whose roles allow managing the account's users and SSO connection."""
-        return self.filter(Q(is_decision_maker=True) | Q(is_phone_manager=True))
 
 
 class Membership(models.Model):
@@ -295,8 +287,6 @@ class Membership(models.Model):
     is_technical_contact = models.BooleanField("Technical Contact", default=False)
     is_emergency_contact = models.BooleanField("Emergency Contact", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = MembershipQuerySet.as_manager()
 
     ROLE_FIELDS = {
         Role.DECISION_MAKER: "is_decision_maker",
@@ -318,10 +308,6 @@ class Membership(models.Model):
     @property
     def roles(self) -> list[Role]:
         return [role for role, field in self.ROLE_FIELDS.items() if getattr(self, field)]
-
-    @property
-    def administers(self) -> bool:
-        return bool(set(self.roles) & ADMINISTERING_ROLES)
 
 
 class Application(models.Model):

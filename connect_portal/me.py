@@ -8,8 +8,7 @@ from django.shortcuts import render
 from django_otp import user_has_device
 
 from accounts.models import AuditEvent
-
-from .site import needs_second_factor
+from accounts.services.totp import needs_second_factor
 
 SIGN_IN_KINDS = (
     AuditEvent.Kind.SIGN_IN,

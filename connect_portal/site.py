@@ -12,7 +12,6 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django_otp import user_has_device
 
 from accounts.models import Membership
 from accounts.services.memberships import (
@@ -23,6 +22,7 @@ from accounts.services.memberships import (
     has_global,
     is_authorized_contact,
 )
+from accounts.services.totp import needs_second_factor
 
 SIGNIN_URL = "/signin/"
 PASSWORD_CHANGE_URL = "/password/change/"
@@ -54,13 +54,6 @@ def may_in_account(request: HttpRequest, ability: Ability, account_id: int | Non
         return anywhere(request, ability)
     return per_request(request, ("in account", ability, account_id),
                        lambda: accounts_visible_to(request.user, ability).filter(pk=account_id).exists())
-
-
-def needs_second_factor(request: HttpRequest) -> bool:
-    """Signed in with a password but the code of a confirmed OTP device not yet given (SECURITY.md 24)."""
-    user = request.user
-    is_verified = getattr(user, "is_verified", None)
-    return user_has_device(user, confirmed=True) and not (is_verified and is_verified())
 
 
 class ConnectPortalSite(admin.AdminSite):

@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.models import Application, MitelAccount, User
+from accounts.services.totp import needs_second_factor
 
 from .flow import SigninFlow
 from .steps.account import AccountAfterPasswordStep, AccountBeforePasswordStep
@@ -24,7 +25,7 @@ from .steps.expiry import ExpiryStep
 from .steps.password import PasswordStep
 from .steps.sso import SsoStep
 from .steps.stay import StaySignedInStep
-from .steps.username import UsernameStep, begin_from_link, needs_second_factor
+from .steps.username import UsernameStep, begin_from_link
 
 STEPS: list[Step] = [
     UsernameStep(),

@@ -1,32 +1,16 @@
 """The lockout page: what happened, when it ends, who can unlock it. Also axes' LOCKOUT_CALLABLE."""
 
-from datetime import datetime
-
 from django.conf import settings
-from django.db.models import Max, Q
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from accounts.clientip import client_ip
+from accounts.services.lockouts import lockout_ends_at
 from accounts.usernames import canonical_username
 
 
 def is_locked_out_request(request: HttpRequest) -> bool:
     return bool(getattr(request, "axes_locked_out", False))
-
-
-def lockout_ends_at(username: str, ip_address: str | None) -> datetime | None:
-    """When the latest failure counted against this username or address stops counting."""
-    from axes.models import AccessAttempt
-
-    cool_off = settings.AXES_COOLOFF_TIME
-    if not cool_off:
-        return None
-    condition = Q(username=username)
-    if ip_address:
-        condition |= Q(ip_address=ip_address)
-    latest = AccessAttempt.objects.filter(condition).aggregate(latest=Max("attempt_time"))["latest"]
-    return latest + cool_off if latest else None
 
 
 def lockout_response(request: HttpRequest, original_response: HttpResponse | None = None,

@@ -7,7 +7,7 @@ from axes.models import AccessAttempt
 from axes.utils import reset
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
@@ -25,12 +25,29 @@ class Lockout:
     failures: int
     limit: int
     last_failure_at: datetime
-    ends_at: datetime
+    ends_at: datetime | None
     ip_addresses: tuple[str, ...]
 
     @property
     def locked(self) -> bool:
         return self.failures >= self.limit
+
+
+def _cool_off_ends(last_failure_at: datetime | None) -> datetime | None:
+    """When a failure at ``last_failure_at`` stops counting; None when failures count for ever."""
+    cool_off = settings.AXES_COOLOFF_TIME
+    if not (cool_off and last_failure_at):
+        return None
+    return last_failure_at + cool_off
+
+
+def lockout_ends_at(username: str, ip_address: str | None = None) -> datetime | None:
+    """When the latest failure counted against ``username`` or ``ip_address`` stops counting."""
+    condition = Q(username=username)
+    if ip_address:
+        condition |= Q(ip_address=ip_address)
+    latest = AccessAttempt.objects.filter(condition).aggregate(latest=Max("attempt_time"))["latest"]
+    return _cool_off_ends(latest)
 
 
 def _counting(now: datetime | None) -> QuerySet[AccessAttempt]:
@@ -50,7 +67,7 @@ def lockout_of(user: User, *, now: datetime | None = None) -> Lockout | None:
         failures=totals["failures"],
         limit=settings.AXES_FAILURE_LIMIT,
         last_failure_at=totals["last"],
-        ends_at=totals["last"] + settings.AXES_COOLOFF_TIME,
+        ends_at=_cool_off_ends(totals["last"]),
         ip_addresses=tuple(sorted(addresses)),
     )
 

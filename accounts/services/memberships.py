@@ -112,10 +112,6 @@ def abilities_in_some_account(user: User) -> frozenset[Ability]:
     return frozenset(abilities)
 
 
-def can_anywhere(user: User, ability: Ability) -> bool:
-    return has_global(user, ability) or ability in abilities_in_some_account(user)
-
-
 def users_visible_to(user: User) -> QuerySet[User]:
     """The users ``user`` may see in the Connect Portal: every member of an account they may view users of."""
     if has_global(user, Ability.VIEW_USERS):
@@ -207,6 +203,15 @@ def check_decision_maker_remains(account: MitelAccount, *, losing: User) -> None
         )
 
 
+def check_roles_allowed(actor: User, account: MitelAccount, member: User | None,
+                        before: frozenset[Role], after: frozenset[Role]) -> None:
+    """Refuse what Mitel's rules forbid when ``member``'s roles in ``account`` go from ``before`` to
+    ``after`` (empty when ``member`` leaves the account; ``member`` is None for a new membership)."""
+    check_role_change(actor, account, before, after)
+    if Role.DECISION_MAKER in before and Role.DECISION_MAKER not in after:
+        check_decision_maker_remains(account, losing=member)
+
+
 def _require_manager(actor: User, account: MitelAccount, target: User) -> None:
     if has_global(actor, Ability.MANAGE_USERS):
         return
@@ -232,7 +237,7 @@ def add_membership(
     with transaction.atomic():
         account = _lock(account)
         _require_manager(acting_user, account, user)
-        check_role_change(acting_user, account, frozenset(), roles)
+        check_roles_allowed(acting_user, account, user, frozenset(), roles)
         membership = Membership.objects.create(user=user, account=account, **role_fields(roles))
         _record_roles(membership, frozenset(), roles, acting_user, request, added=True)
     return membership
@@ -251,9 +256,7 @@ def change_roles(
         current = Membership.objects.select_related("account", "user").get(pk=membership.pk)
         before = roles_of(current)
         _require_manager(acting_user, current.account, current.user)
-        check_role_change(acting_user, current.account, before, roles)
-        if Role.DECISION_MAKER in before and Role.DECISION_MAKER not in roles:
-            check_decision_maker_remains(current.account, losing=current.user)
+        check_roles_allowed(acting_user, current.account, current.user, before, roles)
         if before == roles:
             return current
         for field, value in role_fields(roles).items():
@@ -272,9 +275,7 @@ def remove_membership(
         current = Membership.objects.select_related("account", "user").get(pk=membership.pk)
         before = roles_of(current)
         _require_manager(acting_user, current.account, current.user)
-        check_role_change(acting_user, current.account, before, frozenset())
-        if Role.DECISION_MAKER in before:
-            check_decision_maker_remains(current.account, losing=current.user)
+        check_roles_allowed(acting_user, current.account, current.user, before, frozenset())
         _record_roles(current, before, frozenset(), acting_user, request, removed=True)
         current.delete()
 

@@ -1,20 +1,14 @@
 """Multi-factor authentication managed by support: resetting a user's devices."""
 
-import logging
-
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.http import HttpRequest
-from django.template.loader import render_to_string
 from django_otp import devices_for_user
 
 from ..models import AuditEvent, User
 from . import audit
 from .bounds import ensure_within_reach
+from .mail import send_template_mail
 from .memberships import audit_accounts
-
-log = logging.getLogger(__name__)
 
 
 def reset_mfa(user: User, *, acting_user: User, request: HttpRequest | None = None) -> int:
@@ -36,20 +30,5 @@ def reset_mfa(user: User, *, acting_user: User, request: HttpRequest | None = No
                 account=account, devices=len(devices), kinds=kinds,
             )
         if user.email:
-            transaction.on_commit(lambda: _tell(user))
+            transaction.on_commit(lambda: send_template_mail(user, "mfa_reset"))
     return len(devices)
-
-
-def _tell(user: User) -> None:
-    context = {"user": user}
-    message = EmailMultiAlternatives(
-        subject=render_to_string("accounts/email/mfa_reset_subject.txt", context).strip(),
-        body=render_to_string("accounts/email/mfa_reset.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[user.email],
-    )
-    message.attach_alternative(render_to_string("accounts/email/mfa_reset.html", context), "text/html")
-    try:
-        message.send()
-    except Exception:  # the reset stands; the mail server being down must not undo it
-        log.exception("Could not send the MFA reset notice to user %s", user.pk)

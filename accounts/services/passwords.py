@@ -1,6 +1,5 @@
 """The password lifecycle: expiry policy, change, forgotten-password reset (docs/design.md 3.5 and 4)."""
 
-import logging
 import math
 import unicodedata
 from collections.abc import Iterable
@@ -12,11 +11,9 @@ from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
@@ -27,8 +24,7 @@ from ..sessions import end_sessions
 from ..usernames import canonical_username
 from . import audit
 from .bounds import ensure_within_reach
-
-logger = logging.getLogger(__name__)
+from .mail import send_template_mail
 
 # --- Expiry policy ------------------------------------------------------------------------------
 
@@ -264,23 +260,6 @@ def complete_password_reset(user: User, new_password: str, *, request: HttpReque
 
 
 def _mail(template: str, user: User, *, request: HttpRequest | None = None, **context) -> bool:
-    """Send ``accounts/email/<template>`` (subject, text and HTML bodies) to the user's stored address.
-
-    Mail-server errors are logged, not raised: the caller's answer must not depend on them.
-    """
-    if not user.email:
-        return False
+    """A password e-mail: it offers the forgotten-password page to whoever did not ask for it."""
     forgot_url = request.build_absolute_uri(reverse("signin:password_forgot")) if request else ""
-    context = {"user": user, "forgot_url": forgot_url, **context}
-    subject = " ".join(render_to_string(f"accounts/email/{template}_subject.txt", context).split())
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"accounts/email/{template}.txt", context),
-        to=[user.email],
-    )
-    message.attach_alternative(render_to_string(f"accounts/email/{template}.html", context), "text/html")
-    try:
-        return message.send() > 0
-    except Exception:
-        logger.exception("Could not send the %s e-mail to user %s", template, user.pk)
-        return False
+    return send_template_mail(user, template, {"forgot_url": forgot_url, **context})

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django_otp import user_has_device
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -115,6 +116,19 @@ def authenticator(user: User) -> TOTPDevice | None:
 
 def backup_codes_left(user: User) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+def needs_second_factor(request: HttpRequest) -> bool:
+    """Signed in, but without the code of a confirmed device the user has (SECURITY.md 24).
+
+    Such a session (password only, or from before a device was set up elsewhere) must not reach
+    the Connect Portal or an application: it signs in again, code included.
+    """
+    user = request.user
+    is_verified = getattr(user, "is_verified", None)  # set by django-otp's OTPMiddleware
+    if is_verified is not None and is_verified():
+        return False
+    return user_has_device(user, confirmed=True)
 
 
 def mfa_required(user: User) -> bool:

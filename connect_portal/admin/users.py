@@ -17,7 +17,7 @@ from django_otp import devices_for_user
 from accounts.models import Membership, MitelAccount, Role, User
 from accounts.services import lockouts, memberships, mfa, passwords
 from accounts.services.bounds import ONLY_A_SUPERUSER, is_beyond_reach, within_reach
-from accounts.services.memberships import Ability, RoleRuleViolation, has_global
+from accounts.services.memberships import Ability, has_global
 from accounts.services.users import STALE_EDIT_MESSAGE, StaleEdit, provision_user, update_user
 
 from ..site import AccountFilter, PortalModelAdmin, anywhere, csv_response, per_request
@@ -145,14 +145,12 @@ class MembershipForm(forms.ModelForm):
         account = self.instance.account if self.instance.pk else cleaned.get("account")
         if account is None:
             return cleaned
-        before = memberships.roles_of(self.instance) if self.instance.pk else frozenset()
-        after = self.roles()
-        try:
-            memberships.check_role_change(self.actor, account, before, after)
-            if Role.DECISION_MAKER in before and Role.DECISION_MAKER not in after:
-                memberships.check_decision_maker_remains(account, losing=self.instance.user)
-        except RoleRuleViolation as error:
-            raise ValidationError(error.messages) from error
+        if self.instance.pk:
+            member, before = self.instance.user, memberships.roles_of(self.instance)
+        else:
+            member, before = None, frozenset()
+        # A RoleRuleViolation is a ValidationError: the service's message is the form's error.
+        memberships.check_roles_allowed(self.actor, account, member, before, self.roles())
         return cleaned
 
 
@@ -172,13 +170,8 @@ class MembershipFormSet(forms.BaseInlineFormSet):
             current = Membership.objects.select_related("account", "user").get(pk=form.instance.pk)
             if current.account_id not in self.manageable:
                 raise ValidationError(f"You cannot take this user out of {current.account.name}.")
-            before = memberships.roles_of(current)
-            try:
-                memberships.check_role_change(self.actor, current.account, before, frozenset())
-                if Role.DECISION_MAKER in before:
-                    memberships.check_decision_maker_remains(current.account, losing=current.user)
-            except RoleRuleViolation as error:
-                raise ValidationError(error.messages) from error
+            memberships.check_roles_allowed(self.actor, current.account, current.user,
+                                            memberships.roles_of(current), frozenset())
         if self.adding and not has_global(self.actor, Ability.MANAGE_USERS):
             kept = [
                 form for form in self.forms

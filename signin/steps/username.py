@@ -84,15 +84,3 @@ def begin_from_link(request: HttpRequest) -> tuple[SigninFlow, list[str]]:
     flow = SigninFlow.begin(request, application=application, next_url=next_url,
                             account_hint=account_hint, login_hint=hint.strip())
     return flow, notices
-
-
-def needs_second_factor(request: HttpRequest) -> bool:
-    """A session signed in without the code of a device the user has (one set up elsewhere since).
-
-    Sending it on to the application would loop: the Connect Portal refuses it and sends it here.
-    It signs in again instead, code included.
-    """
-    from django_otp import user_has_device
-
-    return not request.user.is_verified() and user_has_device(request.user, confirmed=True)
-
