@@ -262,6 +262,51 @@ class MitelAccount(models.Model):
         return not self.uses_sso or self.allow_password_sign_in or not self.sso_enabled
 
 
+class DomainQuerySet(models.QuerySet):
+    def verified(self) -> "DomainQuerySet":
+        return self.filter(verified_at__isnull=False)
+
+
+class Domain(models.Model):
+    """An e-mail domain an account claims; once verified, its identity provider speaks for it.
+
+    An account's identity provider signs in only usernames under its verified domains, and a
+    domain is verified for one account at a time (SECURITY.md 43). Verification is a DNS TXT
+    record holding ``token`` under the domain, or a Mitel staff approval.
+    """
+
+    class Method(models.TextChoices):
+        DNS = "dns", "DNS TXT record"
+        STAFF = "staff", "Approved by Mitel staff"
+
+    account = models.ForeignKey(MitelAccount, on_delete=models.CASCADE, related_name="domains")
+    name = models.CharField("domain", max_length=253)
+    token = models.CharField(max_length=64, editable=False)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.CharField(max_length=8, choices=Method.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DomainQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name"], name="domain_account_name_unique"),
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(verified_at__isnull=False),
+                name="domain_verified_once",
+                violation_error_message="That domain is verified for another account.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+
 class Role(models.TextChoices):
     """Mitel's Authorized Contact roles."""
 
