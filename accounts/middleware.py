@@ -6,10 +6,33 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
+from .services.memberships import SessionScope
 from .services.passwords import password_expiry
 
-# How the session's user signed in ("password", "azure_ad", "okta"), written at sign-in.
+# How the session's user signed in ("password", "azure_ad", "okta"), and to which account,
+# written at sign-in (accounts.receivers).
 SIGNIN_METHOD_SESSION_KEY = "signin_method"
+SIGNIN_ACCOUNT_SESSION_KEY = "signin_account"
+
+
+class SessionScopeMiddleware:
+    """Tells the services which accounts this session may act in (``memberships.SessionScope``).
+
+    Sessions from before the method was recorded count as password sign-ins. Requests without a
+    signed-in session are left alone (no session or user is loaded for them).
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if session is not None and session.get(SIGNIN_METHOD_SESSION_KEY) is not None:
+            user = request.user
+            if user.is_authenticated:
+                user.signin_scope = SessionScope(session[SIGNIN_METHOD_SESSION_KEY],
+                                                 session.get(SIGNIN_ACCOUNT_SESSION_KEY))
+        return self.get_response(request)
 
 
 class PasswordExpiryMiddleware:

@@ -57,12 +57,16 @@ def record_sign_out(sender, request, user: User | None, **kwargs) -> None:
 
 @receiver(user_logged_in, dispatch_uid="remember_signin_method")
 def remember_signin_method(sender, request, user: User, **kwargs) -> None:
-    """The session keeps how its user signed in: password expiry concerns password sign-ins only."""
-    from .middleware import SIGNIN_METHOD_SESSION_KEY
+    """The session keeps how its user signed in, and to which account: password expiry concerns
+    password sign-ins only, and a session proven by an account's identity provider acts in that
+    account only (SECURITY.md 43)."""
+    from .middleware import SIGNIN_ACCOUNT_SESSION_KEY, SIGNIN_METHOD_SESSION_KEY
 
     if request is not None and hasattr(request, "session"):
-        method = (getattr(request, "signin_context", None) or {}).get("method") or "password"
-        request.session[SIGNIN_METHOD_SESSION_KEY] = method
+        context = getattr(request, "signin_context", None) or {}
+        account = context.get("account")
+        request.session[SIGNIN_METHOD_SESSION_KEY] = context.get("method") or "password"
+        request.session[SIGNIN_ACCOUNT_SESSION_KEY] = account.pk if account is not None else None
 
 
 @receiver(post_save, sender=User, dispatch_uid="end_sessions_of_deactivated_users")

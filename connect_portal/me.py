@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django_otp import user_has_device
 
 from accounts.models import AuditEvent
+from accounts.services.memberships import own_memberships
 from accounts.services.totp import needs_second_factor
 
 SIGN_IN_KINDS = (
@@ -26,7 +27,7 @@ def personal_information(request: HttpRequest) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     user = request.user
     context = {
-        "memberships": user.memberships.select_related("account").order_by("account__name"),
+        "memberships": own_memberships(user).select_related("account").order_by("account__name"),
         "activity": AuditEvent.objects.filter(user=user, kind__in=SIGN_IN_KINDS)
         .select_related("account", "application")[:RECENT_ACTIVITY],
         "has_mfa": user_has_device(user, confirmed=True),

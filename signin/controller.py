@@ -22,7 +22,7 @@ from .steps.account import AccountAfterPasswordStep, AccountBeforePasswordStep
 from .steps.base import Step
 from .steps.code import CodeStep, MfaEnrolStep
 from .steps.expiry import ExpiryStep
-from .steps.password import PasswordStep
+from .steps.password import PasswordStep, sso_offered
 from .steps.sso import SsoStep
 from .steps.stay import StaySignedInStep
 from .steps.username import UsernameStep, begin_from_link
@@ -198,7 +198,7 @@ class PausedFlow:
         step = current_step(self._flow)
         account = self._flow.account
         return (step is not None and isinstance(step, SsoStep) and account is not None
-                and account.pk == account_id and account.sso_enabled)
+                and account.pk == account_id and sso_offered(self._flow))
 
     def proved_by_sso(self, user: User, *, method: str) -> HttpResponse:
         """The account's identity provider vouched for ``user``: record it and go on."""

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.models import Application, Membership, MitelAccount, User
+from accounts.services.domains import realm_of
 from accounts.usernames import canonical_username
 
 SESSION_KEY = "signin_flow"
@@ -26,6 +27,7 @@ class FlowState:
     username: str = ""
     user_id: int | None = None  # set only once the username is known to exist
     account_id: int | None = None
+    realm_account_id: int | None = None  # the account whose verified domain the username is under
     authenticated: bool = False
     method: str = ""  # how the user proved who they are: "password", "azure_ad", "okta"
     use_password: bool = False  # the user chose "Enter your password" on an SSO account
@@ -111,9 +113,19 @@ class SigninFlow:
 
     @cached_property
     def account(self) -> MitelAccount | None:
-        if self.state.account_id is None:
+        """The account being signed in to: one of the user's, or, for a username nobody has, the
+        account whose verified domain it is under (so its screens are those of a real user)."""
+        account_id = self.state.account_id
+        if account_id is None:
             return None
-        return next((a for a in self.accounts if a.pk == self.state.account_id), None)
+        if self.state.user_id is None and account_id == self.state.realm_account_id:
+            return MitelAccount.objects.filter(pk=account_id).first()
+        return next((a for a in self.accounts if a.pk == account_id), None)
+
+    def speaks_for(self, account: MitelAccount) -> bool:
+        """Whether ``account``'s identity provider may sign this username in: its domain is
+        verified for that account (SECURITY.md 43)."""
+        return self.state.realm_account_id is not None and self.state.realm_account_id == account.pk
 
     def memo(self, key: str, compute):
         """``compute()`` once per request: steps' ``applies`` are asked more than once."""
@@ -193,6 +205,10 @@ class SigninFlow:
         self.state.username = canonical_username(typed)
         user = User.objects.filter(username=self.state.username).only("pk").first()
         self.state.user_id = user.pk if user else None
+        # Home-realm discovery: asked for every username, so that known and unknown ones make the
+        # same queries; under a verified domain, both see that account's screens (SECURITY.md 46).
+        realm = realm_of(self.state.username)
+        self.state.realm_account_id = realm.account_id if realm else None
         for name in ("user", "memberships", "account"):
             self.__dict__.pop(name, None)
         self.state.account_id = None
@@ -202,6 +218,8 @@ class SigninFlow:
         accounts = self.accounts
         if len(accounts) == 1:
             self.chose_account(accounts[0])
+        elif not accounts and realm is not None:
+            self.chose_account(realm.account)
         elif self.state.account_hint:
             hinted = find_account(accounts, self.state.account_hint)
             if hinted is not None:

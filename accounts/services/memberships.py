@@ -6,6 +6,7 @@ those permissions allow; an Authorized Contact holds none and sees only what the
 own accounts allow (``ROLE_ABILITIES``).
 """
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -48,6 +49,37 @@ GLOBAL_PERMISSIONS: dict[Ability, tuple[str, ...]] = {
 }
 
 
+@dataclass(frozen=True)
+class SessionScope:
+    """The accounts a signed-in session may act in, from how it was proven (SECURITY.md 43).
+
+    A session proven by an account's identity provider is bound to that account; one proven by a
+    Mitel password gives rights in the accounts that take Mitel passwords. Set on ``request.user``
+    by ``accounts.middleware.SessionScopeMiddleware``; code that acts without a session (management
+    commands, services called with a plain user) is not narrowed.
+    """
+
+    method: str
+    account_id: int | None = None
+
+    def accounts_q(self, prefix: str = "") -> Q:
+        if self.method != "password":
+            return Q(**{f"{prefix}pk": self.account_id or 0})
+        from sso import providers  # here, not at the top: sso builds on accounts
+
+        beta = [p.key for p in providers.all() if p.beta]
+        return (Q(**{f"{prefix}authentication": MitelAccount.Authentication.MITEL.value})
+                | Q(**{f"{prefix}allow_password_sign_in": True})
+                | Q(**{f"{prefix}authentication__in": beta, f"{prefix}okta_beta": False}))
+
+
+def own_memberships(user: User) -> QuerySet[Membership]:
+    """``user``'s memberships, narrowed to the accounts the session may act in."""
+    memberships = Membership.objects.filter(user=user)
+    scope: SessionScope | None = getattr(user, "signin_scope", None)
+    return memberships.filter(scope.accounts_q("account__")) if scope is not None else memberships
+
+
 class RoleRuleViolation(ValidationError):
     """A role change that Mitel's rules forbid."""
 
@@ -84,14 +116,14 @@ def is_authorized_contact(user: User) -> bool:
     """Whether ``user`` holds at least one Authorized Contact role in some account."""
     if not (user.is_authenticated and user.is_active):
         return False
-    return Membership.objects.filter(user=user).filter(_any_role_q()).exists()
+    return own_memberships(user).filter(_any_role_q()).exists()
 
 
 def account_ids_where(user: User, ability: Ability) -> QuerySet:
     """A subquery of the ids of the accounts where ``user``'s own roles give ``ability``."""
     if not (user.is_authenticated and user.is_active):
         return Membership.objects.none().values("account_id")
-    return Membership.objects.filter(user=user).filter(_roles_q(ability)).values("account_id")
+    return own_memberships(user).filter(_roles_q(ability)).values("account_id")
 
 
 def accounts_visible_to(user: User, ability: Ability = Ability.VIEW_ACCOUNT) -> QuerySet[MitelAccount]:
@@ -106,7 +138,7 @@ def abilities_in_some_account(user: User) -> frozenset[Ability]:
     if not (user.is_authenticated and user.is_active):
         return frozenset()
     abilities: set[Ability] = set()
-    for membership in Membership.objects.filter(user=user).filter(_any_role_q()):
+    for membership in own_memberships(user).filter(_any_role_q()):
         for role in membership.roles:
             abilities |= ROLE_ABILITIES[role]
     return frozenset(abilities)
@@ -165,7 +197,7 @@ def grantable_roles(actor: User, account: MitelAccount) -> frozenset[Role]:
     """
     if has_global(actor, Ability.MANAGE_USERS):
         return frozenset(Role)
-    own = Membership.objects.filter(user=actor, account=account).first() if actor.is_active else None
+    own = own_memberships(actor).filter(account=account).first() if actor.is_active else None
     if own is None:
         return frozenset()
     if own.is_decision_maker:

@@ -15,9 +15,14 @@ class PasswordForm(AccessibleForm):
     password = password_field("Password", "current-password", too_long=WRONG, autofocus=True)
 
 
-def sso_required(flow: SigninFlow) -> bool:
+def sso_offered(flow: SigninFlow) -> bool:
+    """The account's identity provider may sign this username in now (SECURITY.md 43)."""
     account = flow.account
-    return account is not None and account.sso_enabled and not flow.wants_password
+    return account is not None and account.sso_enabled and flow.speaks_for(account)
+
+
+def sso_required(flow: SigninFlow) -> bool:
+    return sso_offered(flow) and not flow.wants_password
 
 
 class PasswordStep(Step):
@@ -32,9 +37,8 @@ class PasswordStep(Step):
     def context(self, flow: SigninFlow) -> dict:
         # The account is named only once the user picked it: for everyone else the page must not
         # differ from an unknown username's (SECURITY.md 1).
-        account = flow.account
         return {
-            "offer_sso": account is not None and account.sso_enabled,
+            "offer_sso": sso_offered(flow),
             "account_chosen": flow.account_was_chosen,
         }
 

@@ -2,22 +2,24 @@
 
 from django.http import HttpRequest, HttpResponse
 
+from accounts.services.domains import domain_of
+
 from ..flow import SigninFlow
 from .base import Runner, Step
-from .password import sso_required
+from .password import sso_offered, sso_required
 
 
-def sso_not_yet_available(flow: SigninFlow) -> bool:
-    """An SSO account whose provider is not offered yet (Okta outside the beta), for a user
-    without a password: there is nothing to type, so say so instead of asking for one."""
+def sso_unavailable(flow: SigninFlow) -> bool:
+    """An SSO account whose identity provider cannot sign this username in (a provider outside
+    its beta, or a username outside the account's verified domains), for a user who cannot use a
+    password there: there is nothing to type, so say so instead of asking for one."""
     account = flow.account
-    return (
-        account is not None
-        and account.uses_sso
-        and not account.sso_enabled
-        and flow.user is not None  # only now: loading the user for everyone would cost a query
-        and not flow.user.has_usable_password()
-    )
+    if account is None or not account.uses_sso or sso_offered(flow):
+        return False
+    if not account.password_allowed:
+        return True
+    # Only now: loading the user for everyone would cost a query.
+    return flow.user is not None and not flow.user.has_usable_password()
 
 
 class SsoStep(Step):
@@ -26,12 +28,15 @@ class SsoStep(Step):
     template = "signin/sso.html"
 
     def applies(self, flow: SigninFlow) -> bool:
-        return not flow.is_authenticated and (sso_required(flow) or sso_not_yet_available(flow))
+        return not flow.is_authenticated and (sso_required(flow) or sso_unavailable(flow))
 
     def context(self, flow: SigninFlow) -> dict:
-        available = flow.account.sso_enabled
-        return {"offer_password": available and flow.account.allow_password_sign_in,
-                "sso_available": available}
+        account = flow.account
+        available = sso_offered(flow)
+        return {"offer_password": available and account.allow_password_sign_in,
+                "sso_available": available,
+                "in_beta_only": not account.sso_enabled,
+                "domain": domain_of(flow.username)}
 
     def post(self, request: HttpRequest, flow: SigninFlow, runner: Runner) -> HttpResponse:
         """"Enter your password". The Single Sign On button posts to ``sso:start`` instead."""

@@ -25,7 +25,7 @@ from django.urls import reverse
 from requests import RequestException
 
 from accounts.models import AuditEvent, MitelAccount
-from accounts.services import audit
+from accounts.services import audit, domains
 from signin import resume
 
 from .. import providers
@@ -73,6 +73,12 @@ REFUSALS: dict[str, Refusal] = {
         "locked for now, Single Sign On included.",
         f"Try again later, or ask {CONTACT}, or Mitel support, to unlock it.",
         kind=AuditEvent.Kind.SIGN_IN_FAILED, retry=False,
+    ),
+    "domain_not_verified": Refusal(
+        403, "{idp} cannot sign in this username",
+        "{username} is not under a domain verified for {account}, so its {idp} does not speak for it.",
+        f"Sign in another way, or ask {CONTACT} to verify your company's domain in the Connect Portal.",
+        kind=AuditEvent.Kind.SSO_MISMATCH, retry=False,
     ),
     "inactive": Refusal(
         403, "Your Mitel user is deactivated",
@@ -226,6 +232,8 @@ def complete_login(request: HttpRequest, sociallogin) -> HttpResponse:
     if user is None or not identity.username or identity.username != flow.username:
         return refuse(request, "mismatch", flow=flow, account=account,
                       enterprise_username=identity.username, **detail)
+    if not domains.is_verified_for(account, flow.username):  # checked at Next, and again now
+        return refuse(request, "domain_not_verified", flow=flow, account=account, **detail)
     if not user.is_active:
         return refuse(request, "inactive", flow=flow, account=account, **detail)
     if AxesProxyHandler.is_locked(request, {"username": flow.username}):

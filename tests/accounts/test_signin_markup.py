@@ -88,9 +88,11 @@ def screens(client: Client) -> dict:
 
 def sso_without_connection() -> str:
     """A user of an Entra ID account whose SSO connection is not set up yet: the unavailable page."""
+    from accounts.services.domains import claim_domain, mark_verified
     from tests.factories import MembershipFactory, MitelAccountFactory, UserFactory
 
     account = MitelAccountFactory(name="Umbrella Corp", authentication="azure_ad")
+    mark_verified(claim_domain(account, "umbrella.example"), method="staff")
     user = UserFactory(username="ursula@umbrella.example")
     MembershipFactory(account=account, user=user)
     return user.username

@@ -18,8 +18,12 @@ DEMO_PASSWORD = "Mitel-demo-2026!"
 
 def sso_without_connection() -> str:
     """A user of an Entra ID account whose SSO connection is not set up yet: the unavailable page."""
+    from accounts.services.domains import claim_domain, mark_verified
+
+    account = MitelAccountFactory(name="Umbrella Corp", authentication="azure_ad")
+    mark_verified(claim_domain(account, "umbrella.example"), method="staff")
     user = UserFactory(username="ursula@umbrella.example")
-    MembershipFactory(user=user, account=MitelAccountFactory(name="Umbrella Corp", authentication="azure_ad"))
+    MembershipFactory(user=user, account=account)
     return user.username
 
 

@@ -3,7 +3,7 @@
 import pytest
 from django.db.models import F
 
-from accounts.models import AuditEvent, Membership, User
+from accounts.models import AuditEvent, Membership, MitelAccount, User
 from accounts.services.users import StaleEdit, update_user
 from sso.models import SsoConnection
 from tests.factories import MembershipFactory, UserFactory
@@ -149,6 +149,8 @@ def test_a_shared_username_is_read_only_with_the_reason_shown(client, two_accoun
 def test_someone_who_administers_all_its_accounts_may_change_a_shared_username(client, two_accounts):
     t = two_accounts
     Membership.objects.create(user=t.ann, account=t.b, is_decision_maker=True)
+    # A password session acts only in accounts that take passwords (SECURITY.md 43).
+    MitelAccount.objects.filter(pk=t.b.pk).update(allow_password_sign_in=True)
     open_portal_as(client, t.ann)
     assert edit_user(client, t.sam, username="sam@new.example").status_code == 302
     assert User.objects.get(pk=t.sam.pk).username == "sam@new.example"
@@ -313,7 +315,9 @@ def test_a_contact_connects_their_sso_account_and_only_theirs(client, two_accoun
     from tests.factories import MitelAccountFactory
 
     t = two_accounts
-    okta = MitelAccountFactory(name="Alpha Labs", authentication="okta", okta_beta=True)
+    # Still taking passwords while its contact sets Single Sign On up (SECURITY.md 43).
+    okta = MitelAccountFactory(name="Alpha Labs", authentication="okta", okta_beta=True,
+                               allow_password_sign_in=True)
     MembershipFactory(user=t.ann, account=okta, is_decision_maker=True)
     open_portal_as(client, t.ann)
     page = client.get("/admin/sso/ssoconnection/add/")

@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts.models import AuditEvent, MitelAccount
+from accounts.services.domains import claim_domain, mark_verified
 from sso import providers
 from sso.models import LinkedIdentity, SsoConnection
 from sso.providers import ClaimsMapping, ConnectionField, Provider
@@ -56,6 +57,7 @@ def wile(acme):
     account = MitelAccountFactory(name="Acme Corp", account_number="700001", authentication="acme")
     save_connection(SsoConnection(account=account, issuer_url=acme.issuer, client_id="acme-client",
                                   client_secret="acme-secret"))
+    mark_verified(claim_domain(account, "acme.example"), method="staff")
     user = UserFactory(username="wile@acme.example")
     MembershipFactory(user=user, account=account)
     # preferred_username names somebody else: only Acme's own mapping (acme_login) signs wile in.

@@ -8,7 +8,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Application, Membership, MitelAccount, User
+from accounts.models import Application, Domain, Membership, MitelAccount, User
+from accounts.services.domains import claim_domain, mark_verified
 
 DEMO_PASSWORD = "Mitel-demo-2026!"
 
@@ -45,6 +46,8 @@ APPLICATIONS = [
 ]
 
 SUPPORT_GROUP = "Support staff"
+
+VERIFIED_DOMAINS = {"100003": "contoso.example", "100004": "initech.example"}
 
 # account number: SSO connection fields (placeholders: point them at a real or local provider)
 SSO_CONNECTIONS = {
@@ -120,6 +123,11 @@ class Command(BaseCommand):
             connection, _ = SsoConnection.objects.get_or_create(account=accounts[number],
                                                                 defaults=defaults)
             save_connection(connection)
+        # Their identity providers speak for these domains only (approved as Mitel staff would).
+        for number, name in VERIFIED_DOMAINS.items():
+            domain = claim_domain(accounts[number], name)
+            if not domain.is_verified:
+                mark_verified(domain, method=Domain.Method.STAFF)
 
     def _time_states(self, users: dict[str, User], accounts: dict[str, MitelAccount], now) -> None:
         """Demo states that time wears off are put back on every run: expiry and the lockout."""
