@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
-from accounts.models import Application, MitelAccount, User
+from accounts.models import User
 from accounts.services.totp import needs_second_factor
 
 from .flow import SigninFlow
@@ -164,25 +164,14 @@ class PausedFlow:
     def __init__(self, flow: SigninFlow) -> None:
         self._flow = flow
 
-    flow_id = property(lambda self: self._flow.flow_id)
-    username = property(lambda self: self._flow.username)
-    display_name = property(lambda self: self._flow.display_name)
+    # What others may read of the flow; everything else stays inside signin/.
+    READABLE = frozenset({"flow_id", "username", "display_name", "user", "account", "application",
+                          "app_slug"})
 
-    @property
-    def user(self) -> User | None:
-        return self._flow.user
-
-    @property
-    def account(self) -> MitelAccount | None:
-        return self._flow.account
-
-    @property
-    def application(self) -> Application | None:
-        return self._flow.application
-
-    @property
-    def app_slug(self) -> str:
-        return self._flow.state.app_slug
+    def __getattr__(self, name: str):
+        if name in self.READABLE:
+            return getattr(self._flow, name)
+        raise AttributeError(name)
 
     @property
     def url(self) -> str:
