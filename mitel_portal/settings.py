@@ -256,6 +256,12 @@ SOCIALACCOUNT_ONLY = False
 # allauth; no sign-up, no linking by e-mail. Only the callback is routed (sso/urls.py).
 SOCIALACCOUNT_ADAPTER = "sso.adapter.MitelSocialAccountAdapter"
 SOCIALACCOUNT_REQUESTS_TIMEOUT = env_int("SSO_REQUESTS_TIMEOUT", 5)
+# Issuers and every URL fetched from identity providers: https to public addresses only, checked
+# at fetch time by the address the name resolves to (sso/outbound.py, SECURITY.md 45). A test
+# provider on loopback (and plain http to it) only with DEBUG; not read from the environment.
+SSO_ALLOW_LOOPBACK_ISSUERS = DEBUG
+# Socket addresses ("127.0.0.1:9400", "[::1]:9400") let through although not public: for tests.
+SSO_ALLOWED_ADDRESSES: tuple[str, ...] = ()
 
 # --- E-mail -----------------------------------------------------------------------------------
 

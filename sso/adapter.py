@@ -32,6 +32,12 @@ class MitelSocialAccountAdapter(DefaultSocialAccountAdapter):
                            extra_context=extra_context or {})
         )
 
+    def get_requests_session(self):
+        """Every call to an identity provider, only to public addresses (SECURITY.md 45)."""
+        from .outbound import guard
+
+        return guard(super().get_requests_session())
+
     # SSO never creates users and never links by e-mail alone: Authorized Contacts provision people.
     def is_open_for_signup(self, request: HttpRequest, sociallogin) -> bool:
         return False

@@ -15,3 +15,5 @@ PASSWORD_HASHERS = [
 ]
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405,E501
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]  # noqa: F405
+# The SSO tests run real OpenID Connect providers on 127.0.0.1; tests of SECURITY.md 45 switch this off.
+SSO_ALLOW_LOOPBACK_ISSUERS = True

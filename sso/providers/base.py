@@ -85,10 +85,15 @@ class Provider:
 
 
 def issuer_url_error(url: str) -> str:
-    """Why ``url`` cannot be an issuer ("" if it can): https, or plain http on this machine only."""
+    """Why ``url`` cannot be an issuer ("" if it can): https to a public address (SECURITY.md 45).
+
+    Plain http and loopback only for a test provider on this machine, with DEBUG. The same rules
+    hold again at fetch time, for the address the name resolves to then (``sso.outbound``).
+    """
+    from sso.outbound import url_refusal
+
     parts = urlsplit(url)
     if parts.query or parts.fragment:
         return "The issuer URL has no query or fragment."
-    if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(parts.hostname)):
-        return "The issuer URL must start with https://."
-    return ""
+    refused = url_refusal(url)
+    return f"The issuer URL {refused}." if refused else ""

@@ -3,6 +3,8 @@
 import re
 from urllib.parse import urlsplit
 
+from django.conf import settings
+
 from .base import ClaimsMapping, ConnectionField, Provider, is_loopback
 
 ISSUER = "https://login.microsoftonline.com/{tenant}/v2.0"
@@ -39,9 +41,11 @@ class EntraId(Provider):
 
     def validate(self, connection) -> dict[str, str]:
         if connection.issuer_url:
-            if not is_loopback(urlsplit(connection.issuer_url).hostname):
-                return {"issuer_url": "An issuer URL is only for a test provider on this machine; "
-                        "Microsoft Entra ID's issuer comes from the tenant ID."}
+            # In production the issuer follows from the tenant ID alone (SECURITY.md 45).
+            if not (settings.SSO_ALLOW_LOOPBACK_ISSUERS
+                    and is_loopback(urlsplit(connection.issuer_url).hostname)):
+                return {"issuer_url": "An issuer URL is only for a test provider on this machine, "
+                        "with DEBUG on; Microsoft Entra ID's issuer comes from the tenant ID."}
             return {}
         if not TENANT_ID.match(connection.tenant_id):
             return {"tenant_id": "Enter the Directory (tenant) ID from Microsoft Entra ID: "

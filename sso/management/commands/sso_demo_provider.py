@@ -1,6 +1,7 @@
 """``python manage.py sso_demo_provider [ISSUER | --reset]``: point the demo's SSO connections at a
 local OpenID Connect provider (e.g. ``make demo-idp``), or back at their placeholders."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -23,6 +24,11 @@ class Command(BaseCommand):
                             help="put the demo's placeholder settings back instead")
 
     def handle(self, *args, issuer: str, reset: bool, **options) -> None:
+        if not settings.DEBUG:
+            # A test provider on loopback is allowed only with DEBUG (SECURITY.md 45).
+            raise CommandError("sso_demo_provider is for the demo on a laptop and runs only with "
+                               "DEBUG on (DEBUG=1); it never points a production server at a test "
+                               "provider.")
         connections = {c.account.account_number: c for c in SsoConnection.objects.select_related("account")
                        .filter(account__account_number__in=SSO_CONNECTIONS)}
         if len(connections) != len(SSO_CONNECTIONS):
