@@ -290,6 +290,7 @@ class Domain(models.Model):
 
     class Meta:
         ordering = ["name"]
+        permissions = [("approve_domain", "Can verify a domain without its DNS record")]
         constraints = [
             models.UniqueConstraint(fields=["account", "name"], name="domain_account_name_unique"),
             models.UniqueConstraint(
@@ -428,6 +429,10 @@ class AuditEvent(models.Model):
         USER_CHANGED = "user_changed", "User changed"
         ROLES_CHANGED = "roles_changed", "Roles changed"
         SSO_CHANGED = "sso_changed", "SSO connection changed"
+        DOMAIN_CLAIMED = "domain_claimed", "Domain claimed"
+        DOMAIN_VERIFIED = "domain_verified", "Domain verified"
+        DOMAIN_REMOVED = "domain_removed", "Domain removed"
+        IDENTITY_UNLINKED = "identity_unlinked", "Linked identity removed"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

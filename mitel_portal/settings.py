@@ -263,6 +263,13 @@ SSO_ALLOW_LOOPBACK_ISSUERS = DEBUG
 # Socket addresses ("127.0.0.1:9400", "[::1]:9400") let through although not public: for tests.
 SSO_ALLOWED_ADDRESSES: tuple[str, ...] = ()
 
+# --- Domain verification (accounts/services/domains.py) ---------------------------------------
+
+# Name servers asked for a claimed domain's TXT record, each "ip:port" ("[::1]:53" for IPv6); empty
+# means the system's resolver. Tests point it at a DNS server of their own on loopback.
+DOMAIN_VERIFICATION_NAMESERVERS = env_list("DOMAIN_VERIFICATION_NAMESERVERS", "")
+DOMAIN_VERIFICATION_TIMEOUT = env_int("DOMAIN_VERIFICATION_TIMEOUT", 5)
+
 # --- E-mail -----------------------------------------------------------------------------------
 
 # Django 6.1's MAILERS: the console by default (mail shows in the terminal), SMTP when EMAIL_HOST is

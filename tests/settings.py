@@ -17,3 +17,7 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]  # noqa: F405
 # The SSO tests run real OpenID Connect providers on 127.0.0.1; tests of SECURITY.md 45 switch this off.
 SSO_ALLOW_LOOPBACK_ISSUERS = True
+# Domain verification never asks the internet's DNS: tests that verify start their own server on
+# loopback (tests/dns_server.py); anything else asks a closed loopback port and is refused at once.
+DOMAIN_VERIFICATION_NAMESERVERS = ["127.0.0.1:9"]
+DOMAIN_VERIFICATION_TIMEOUT = 2
