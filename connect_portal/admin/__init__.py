@@ -1,3 +1,4 @@
-"""The Connect Portal's model admins for users, Mitel accounts, applications and the audit trail."""
+"""The Connect Portal's model admins: users, Mitel accounts, applications, SSO connections, domains,
+linked identities and the audit trail."""
 
-from . import audit, mitel_accounts, sso, users  # noqa: F401  (each registers its model admins)
+from . import audit, domains, linked_identities, mitel_accounts, sso, users  # noqa: F401  (each registers)

@@ -15,8 +15,8 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.utils import timezone
 
-from accounts.models import AuditEvent, MitelAccount, User
-from sso.models import SsoConnection
+from accounts.models import AuditEvent, Domain, MitelAccount, User
+from sso.models import LinkedIdentity, SsoConnection
 from tests.factories import MembershipFactory, MitelAccountFactory, UserFactory
 from tests.signin import open_portal_as  # noqa: F401  (imported from here by the portal tests)
 
@@ -71,6 +71,11 @@ class TwoAccounts:
     b_event: AuditEvent
     b_event_about_sam: AuditEvent
     a_event: AuditEvent
+    a_domain: Domain  # alpha.example, verified for A
+    b_domain: Domain  # bravo.example, verified for B
+    amy_link: LinkedIdentity  # amy at A's identity provider
+    bea_link: LinkedIdentity  # bea at B's identity provider
+    sam_b_link: LinkedIdentity  # sam (shared) at B's identity provider: B's business
 
     def b_only(self) -> dict[type, set[int]]:
         """Primary keys of what belongs to B alone, per model."""
@@ -79,6 +84,8 @@ class TwoAccounts:
             MitelAccount: {self.b.pk},
             SsoConnection: {self.b_connection.pk},
             AuditEvent: set(AuditEvent.objects.filter(account=self.b).values_list("pk", flat=True)),
+            Domain: {self.b_domain.pk},
+            LinkedIdentity: {self.bea_link.pk, self.sam_b_link.pk},
         }
 
 
@@ -121,8 +128,15 @@ def two_accounts(db) -> TwoAccounts:
     a_event = AuditEvent.objects.create(
         kind=AuditEvent.Kind.SIGN_IN, user=amy, username=amy.username, account=a, created_at=yesterday,
     )
+    a_domain = Domain.objects.create(account=a, name="alpha.example", token="alpha-token",
+                                     verified_at=yesterday, verified_by="dns")
+    b_domain = Domain.objects.create(account=b, name="bravo.example", token="bravo-token",
+                                     verified_at=yesterday, verified_by="staff")
+    amy_link = LinkedIdentity.objects.create(user=amy, issuer=a_connection.issuer, subject="amy-sub")
+    bea_link = LinkedIdentity.objects.create(user=bea, issuer=b_connection.issuer, subject="bravo-bea-sub")
+    sam_b_link = LinkedIdentity.objects.create(user=sam, issuer=b_connection.issuer, subject="bravo-sam-sub")
     return TwoAccounts(a, b, ann, amy, pat, ben, bea, sam, a_connection, b_connection, b_event,
-                       b_event_about_sam, a_event)
+                       b_event_about_sam, a_event, a_domain, b_domain, amy_link, bea_link, sam_b_link)
 
 
 @pytest.fixture
@@ -148,6 +162,8 @@ def b_belongings(two_accounts):
         "accounts.Application": Application.objects.create(
             slug="bravo-app", name="Bravo app", home_url="https://bravo.example/"),
         "sso.SsoConnection": t.b_connection,
+        "accounts.Domain": t.b_domain,
+        "sso.LinkedIdentity": t.bea_link,
         "auth.Group": Group.objects.create(name="bravo group"),
         "sites.Site": Site.objects.create(domain="bravo.example", name="bravo"),
         "socialaccount.SocialAccount": SocialAccount.objects.create(

@@ -126,7 +126,8 @@ def test_as_a_contact_of_a_every_admin_url_with_their_own_objects_shows_nothing_
 ):
     t = two_accounts
     own = {"accounts.User": [t.amy, t.sam, t.ann], "accounts.MitelAccount": [t.a],
-           "sso.SsoConnection": [t.a_connection], "accounts.AuditEvent": [t.a_event]}
+           "sso.SsoConnection": [t.a_connection], "accounts.AuditEvent": [t.a_event],
+           "accounts.Domain": [t.a_domain], "sso.LinkedIdentity": [t.amy_link]}
     open_portal_as(client, t.ann)
     opened = 0
     for label, objects in own.items():
@@ -198,7 +199,8 @@ def assert_shows_nothing_of_b(response, two_accounts, model, *, ignore=()):
 def test_a_contact_of_a_opens_the_changelists_of_users_accounts_sso_and_audit_only(client, two_accounts):
     open_portal_as(client, two_accounts.ann)
     opened = {model_admin.model._meta.label for model_admin, _ in changelists(client)}
-    assert opened == {"accounts.User", "accounts.MitelAccount", "sso.SsoConnection", "accounts.AuditEvent"}
+    assert opened == {"accounts.User", "accounts.MitelAccount", "sso.SsoConnection", "accounts.AuditEvent",
+                      "accounts.Domain", "sso.LinkedIdentity"}
 
 
 def test_every_filter_choice_and_b_values_in_every_filter_show_nothing_of_b(client, two_accounts):

@@ -27,6 +27,7 @@ def test_the_support_staff_group_comes_with_its_permissions_from_a_migration(db)
         ("accounts", "view_user"), ("accounts", "view_mitelaccount"), ("accounts", "view_membership"),
         ("accounts", "view_auditevent"), ("accounts", "unlock_user"), ("accounts", "reset_user_mfa"),
         ("accounts", "send_password_reset"), ("sso", "view_ssoconnection"),
+        ("sso", "view_linkedidentity"), ("sso", "delete_linkedidentity"),
     }
 
 
