@@ -174,7 +174,7 @@ def published_txt(name: str, resolver: dns.resolver.Resolver) -> list[str]:
     except dns.resolver.NXDOMAIN:
         raise DomainNotVerified(f"The DNS says {name} does not exist.") from None
     except dns.resolver.NoAnswer:
-        raise DomainNotVerified(f"{name} has no TXT record yet.") from None
+        raise DomainNotVerified(f"The DNS has no TXT record for {name} yet.") from None
     except dns.exception.Timeout:
         raise DomainNotVerified(f"The DNS did not answer for {name} in time. Try again later.") from None
     except dns.resolver.NoNameservers:
@@ -200,7 +200,7 @@ def verify_by_dns(domain: Domain, *, acting_user: User, request: HttpRequest | N
     found = published_txt(domain.name, resolver or resolver_from_settings())
     if expected not in (value.strip() for value in found):
         raise DomainNotVerified(
-            f"{domain.name} has no TXT record holding {expected}"
+            f"No TXT record of {domain.name} holds {expected}"
             + (f" (it has {len(found)} other TXT record{'s' if len(found) != 1 else ''})." if found else ".")
             + " DNS changes can take a while to show: try again later.")
     try:

@@ -124,7 +124,7 @@ class DomainAdmin(PortalModelAdmin):
 
     def response_add(self, request, obj: Domain, post_url_continue=None):
         self.message_user(request, format_html(
-            "{} is claimed for {}. Publish a TXT record on it holding {} and then verify it.",
+            "The domain {} is claimed for {}. Publish a TXT record on it holding {} and then verify it.",
             obj.name, obj.account.name, domains.txt_record(obj)), messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:accounts_domain_change", args=[obj.pk]))
 
@@ -146,7 +146,7 @@ class DomainAdmin(PortalModelAdmin):
             except (domains.DomainNotVerified, domains.DomainTaken, PermissionDenied) as error:
                 self.message_user(request, str(error), messages.ERROR)
             else:
-                self.message_user(request, f"{domain.name} is verified for {domain.account.name}.",
+                self.message_user(request, f"The domain {domain.name} is verified for {domain.account.name}.",
                                   messages.SUCCESS)
 
     @admin.action(permissions=["approve"], description="Approve (Mitel staff: verified without DNS)",
@@ -158,5 +158,5 @@ class DomainAdmin(PortalModelAdmin):
             except (domains.DomainTaken, PermissionDenied, ValidationError) as error:
                 self.message_user(request, f"{domain.name}: {error}", messages.ERROR)
             else:
-                self.message_user(request, f"{domain.name} is verified for {domain.account.name}.",
+                self.message_user(request, f"The domain {domain.name} is verified for {domain.account.name}.",
                                   messages.SUCCESS)

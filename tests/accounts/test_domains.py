@@ -100,8 +100,8 @@ def test_a_txt_record_split_into_several_strings_counts_as_one(acme, dm, dns_ser
 
 @pytest.mark.parametrize("zones, silent, says", [
     ({"acme.example": ["mitel-domain-verification=someone-elses-token"]}, set(),
-     "acme.example has no TXT record holding mitel-domain-verification="),
-    ({"acme.example": []}, set(), "acme.example has no TXT record yet."),
+     "No TXT record of acme.example holds mitel-domain-verification="),
+    ({"acme.example": []}, set(), "The DNS has no TXT record for acme.example yet."),
     ({}, set(), "The DNS says acme.example does not exist."),
     ({}, {"acme.example"}, "The DNS did not answer for acme.example in time."),
 ], ids=["wrong value", "no record", "unknown domain", "time-out"])
