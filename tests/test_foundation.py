@@ -9,7 +9,8 @@ import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 
-from accounts.models import Membership, MitelAccount, User
+from accounts.models import Domain, Membership, MitelAccount, User
+from accounts.services.domains import is_verified_for, realm_of
 from accounts.usernames import canonical_username
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,6 +105,10 @@ def test_seed_demo_creates_the_design_data(demo):
     assert not initech.allow_password_sign_in
     assert MitelAccount.objects.get(partner_label="GLOBEX").account_number == "100002"
     assert demo["trent@acme.example"].totpdevice_set.filter(confirmed=True).exists()
+    verified = {(d.name, d.account.account_number, d.verified_by) for d in Domain.objects.verified()}
+    assert verified == {("contoso.example", "100003", "staff"), ("initech.example", "100004", "staff")}
+    assert realm_of("erin@contoso.example").account == contoso
+    assert is_verified_for(initech, "frank@initech.example")
 
 
 @pytest.mark.django_db
