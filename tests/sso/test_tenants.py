@@ -133,3 +133,17 @@ def test_a_user_whose_account_federates_another_domain_signs_in_with_the_passwor
     MembershipFactory(user=outsider, account=contoso)
     enter_username(client, outsider.username)
     assert client.get("/signin/authenticate/").templates[0].name == "signin/password.html"
+
+
+def test_step_one_alone_her_own_provider_on_an_internal_address_cannot_be_connected(db, settings):
+    """In production an issuer must be https to a public address (SECURITY.md 45)."""
+    from django.core.exceptions import ValidationError
+
+    settings.SSO_ALLOW_LOOPBACK_ISSUERS = False
+    account = MitelAccountFactory(name="Umbrella", authentication=MitelAccount.Authentication.OKTA,
+                                  okta_beta=True)
+    for issuer in ("http://127.0.0.1:9400", "https://127.0.0.1:9400", "https://169.254.169.254/"):
+        with pytest.raises(ValidationError):
+            save_connection(SsoConnection(account=account, issuer_url=issuer, client_id="u",
+                                          client_secret="s"))
+    assert not SsoConnection.objects.filter(account=account).exists()
