@@ -356,6 +356,75 @@ class Membership(models.Model):
         return [role for role, field in self.ROLE_FIELDS.items() if getattr(self, field)]
 
 
+class InvitationQuerySet(models.QuerySet):
+    def open(self) -> "InvitationQuerySet":
+        """Neither accepted, declined nor cancelled (it may have expired)."""
+        return self.filter(accepted_at__isnull=True, declined_at__isnull=True, revoked_at__isnull=True)
+
+    def pending(self, now=None) -> "InvitationQuerySet":
+        """Open and not expired: the invited user may still accept."""
+        return self.open().filter(expires_at__gt=now or timezone.now())
+
+
+class Invitation(models.Model):
+    """An invitation for an existing user to join a Mitel account with some roles.
+
+    A contact cannot add a user who belongs to an account they do not administer: the membership
+    exists only once that user accepts, signed in as themselves (SECURITY.md 44). ``token`` names
+    the invitation in the link e-mailed to the user; the link alone grants nothing.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        REVOKED = "revoked", "Cancelled"
+        EXPIRED = "expired", "Expired"
+
+    account = models.ForeignKey(MitelAccount, on_delete=models.CASCADE, related_name="invitations")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    roles = models.JSONField("roles to grant", default=list, blank=True)  # Role values
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations_sent"
+    )
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    declined_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField("cancelled at", null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "user"],
+                condition=Q(accepted_at__isnull=True, declined_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_user_account",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} to {self.account}"
+
+    @property
+    def role_list(self) -> list[Role]:
+        return [Role(value) for value in self.roles]
+
+    def status(self, now=None) -> "Invitation.Status":
+        if self.accepted_at:
+            return self.Status.ACCEPTED
+        if self.declined_at:
+            return self.Status.DECLINED
+        if self.revoked_at:
+            return self.Status.REVOKED
+        if self.expires_at <= (now or timezone.now()):
+            return self.Status.EXPIRED
+        return self.Status.PENDING
+
+
 class Application(models.Model):
     """A Mitel application that signs people in here."""
 
@@ -433,6 +502,10 @@ class AuditEvent(models.Model):
         DOMAIN_VERIFIED = "domain_verified", "Domain verified"
         DOMAIN_REMOVED = "domain_removed", "Domain removed"
         IDENTITY_UNLINKED = "identity_unlinked", "Linked identity removed"
+        INVITATION_SENT = "invitation_sent", "Invitation sent"
+        INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
+        INVITATION_DECLINED = "invitation_declined", "Invitation declined"
+        INVITATION_REVOKED = "invitation_revoked", "Invitation cancelled"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

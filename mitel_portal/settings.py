@@ -173,6 +173,8 @@ LOGIN_REDIRECT_URL = "/me/"
 LOGOUT_REDIRECT_URL = "/signin/"
 # How long a password-reset link works, in seconds (OWASP: short-lived); it also dies once used.
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
+# How long an invitation to join a Mitel account can be accepted, in days (SECURITY.md 44).
+INVITATION_EXPIRY_DAYS = env_int("INVITATION_EXPIRY_DAYS", 14)
 
 # Sessions live in the database so that any app process can continue any flow. Django's database
 # store, whose rows also record the user (accounts.models.UserSession): a password change ends the

@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from ..models import ACCOUNT_LEVEL_ROLES, AuditEvent, Membership, MitelAccount, Role, User
-from . import audit
+from . import audit, domains
 
 
 class Ability(StrEnum):
@@ -82,6 +82,11 @@ def own_memberships(user: User) -> QuerySet[Membership]:
 
 class RoleRuleViolation(ValidationError):
     """A role change that Mitel's rules forbid."""
+
+
+class InvitationRequired(RoleRuleViolation):
+    """The user belongs to an account the contact does not administer: only an invitation they
+    accept can put them in the contact's account (SECURITY.md 44)."""
 
 
 def roles_of(membership: Membership) -> frozenset[Role]:
@@ -251,6 +256,44 @@ def _require_manager(actor: User, account: MitelAccount, target: User) -> None:
         raise RoleRuleViolation(f"You do not manage this user in {account.name}.")
 
 
+def needs_invitation(actor: User, user: User) -> bool:
+    """Whether ``user`` joins an account of ``actor``'s only by accepting an invitation.
+
+    So it is when ``user`` belongs to an account where ``actor`` does not manage users: the
+    contact speaks for their own accounts, not for that account's people (SECURITY.md 44). A user
+    whose every account ``actor`` manages (a user ``actor`` may rename, SECURITY.md 33) and a
+    brand-new one are added directly; Mitel staff with ``accounts.change_user`` add anyone.
+    """
+    if has_global(actor, Ability.MANAGE_USERS) or user.pk is None:
+        return False
+    managed = account_ids_where(actor, Ability.MANAGE_USERS)
+    return Membership.objects.filter(user=user).exclude(account_id__in=managed).exists()
+
+
+def check_direct_add(actor: User, account: MitelAccount, user: User) -> None:
+    """Refuse to put ``user`` in ``account`` without their acceptance when the rules ask for it.
+
+    Besides ``needs_invitation``: a username under a domain verified for an account ``actor`` does
+    not manage belongs to that account's people, so another account's contact may not create it
+    (it would squat the name, and receive that account's later invitations).
+    """
+    if has_global(actor, Ability.MANAGE_USERS):
+        return
+    if needs_invitation(actor, user):
+        raise InvitationRequired(
+            f"{user.username} also belongs to a Mitel account you do not administer: they join "
+            f"{account.name} only by accepting an invitation."
+        )
+    realm = domains.realm_of(user.username)
+    if realm is not None and realm.account_id != account.pk and not account_ids_where(
+        actor, Ability.MANAGE_USERS
+    ).filter(account_id=realm.account_id).exists():
+        raise RoleRuleViolation(
+            f"{realm.name} is verified for another Mitel account: only its Authorized Contacts "
+            "add users under it."
+        )
+
+
 def _lock(account: MitelAccount) -> MitelAccount:
     # Serialises role changes per account, so two concurrent edits cannot both remove "the other"
     # Decision Maker.
@@ -265,10 +308,12 @@ def add_membership(
     acting_user: User,
     request: HttpRequest | None = None,
 ) -> Membership:
-    """Put ``user`` in ``account`` with ``roles``."""
+    """Put ``user`` in ``account`` with ``roles``; a user of an account ``acting_user`` does not
+    administer is refused (``InvitationRequired``): ``invitations.invite`` them instead."""
     with transaction.atomic():
         account = _lock(account)
         _require_manager(acting_user, account, user)
+        check_direct_add(acting_user, account, user)
         check_roles_allowed(acting_user, account, user, frozenset(), roles)
         membership = Membership.objects.create(user=user, account=account, **role_fields(roles))
         _record_roles(membership, frozenset(), roles, acting_user, request, added=True)

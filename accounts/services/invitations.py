@@ -1,0 +1,181 @@
+"""Invitations: how a user who belongs to another Mitel account joins a contact's account.
+
+A contact cannot add such a user (``memberships.needs_invitation``); they invite them. The user is
+told by e-mail and accepts or declines on ``/me/``, signed in as themselves; only then does the
+membership exist (SECURITY.md 44). Every step is audited in the transaction that makes it.
+"""
+
+import secrets
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+
+from ..models import AuditEvent, Invitation, Membership, MitelAccount, Role, User
+from . import audit, memberships
+from .mail import send_template_mail
+
+
+class InvitationRefused(memberships.RoleRuleViolation):
+    """What was asked of the invitation cannot be done; the message says why."""
+
+
+def invite(
+    account: MitelAccount,
+    user: User,
+    roles: frozenset[Role],
+    *,
+    acting_user: User,
+    request: HttpRequest | None = None,
+    now: datetime | None = None,
+) -> Invitation:
+    """Invite ``user`` to join ``account`` with ``roles``, and tell them by e-mail.
+
+    ``acting_user`` must manage the users of ``account`` and be allowed to grant ``roles`` there.
+    An open invitation of the same user to the same account is replaced by this one.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        account = MitelAccount.objects.select_for_update().get(pk=account.pk)
+        memberships._require_manager(acting_user, account, user)
+        memberships.check_roles_allowed(acting_user, account, user, frozenset(), roles)
+        if Membership.objects.filter(user=user, account=account).exists():
+            raise InvitationRefused(f"{user.username} is already in {account.name}.")
+        for older in Invitation.objects.open().filter(account=account, user=user):
+            _close(older, "revoked_at", AuditEvent.Kind.INVITATION_REVOKED, actor=acting_user,
+                   request=request, now=now, replaced=True)
+        invitation = Invitation.objects.create(
+            account=account, user=user, roles=sorted(roles), invited_by=acting_user,
+            token=secrets.token_urlsafe(32), created_at=now,
+            expires_at=now + timedelta(days=settings.INVITATION_EXPIRY_DAYS),
+        )
+        _record(invitation, AuditEvent.Kind.INVITATION_SENT, actor=acting_user, request=request,
+                expires_at=invitation.expires_at.isoformat())
+    transaction.on_commit(partial(_mail, invitation, request), robust=True)
+    return invitation
+
+
+def accept(
+    invitation: Invitation, user: User, *, request: HttpRequest | None = None,
+    now: datetime | None = None,
+) -> Membership:
+    """``user`` accepts: they join the account with the invitation's roles.
+
+    Only the invited user, signed in as themselves, may accept; and only while the person who
+    invited them may still grant those roles in that account.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        MitelAccount.objects.select_for_update().get(pk=invitation.account_id)
+        current = _current(invitation, user, now)
+        roles = frozenset(current.role_list)
+        inviter = current.invited_by
+        allowed = memberships.grantable_roles(inviter, current.account) if inviter else frozenset()
+        if not allowed or not roles <= allowed:
+            raise InvitationRefused(
+                f"The person who invited you no longer manages the users of {current.account.name}: "
+                "ask one of its Authorized Contacts to invite you again."
+            )
+        membership, created = Membership.objects.get_or_create(
+            user=user, account=current.account, defaults=memberships.role_fields(roles))
+        current.accepted_at = now
+        current.save(update_fields=["accepted_at"])
+        _record(current, AuditEvent.Kind.INVITATION_ACCEPTED, actor=user, request=request,
+                already_member=not created)
+        if created:
+            audit.record(AuditEvent.Kind.ROLES_CHANGED, request=request, user=user, actor=user,
+                         account=current.account, before=[], after=sorted(roles), added=True,
+                         invited_by=inviter.username)
+    return membership
+
+
+def decline(
+    invitation: Invitation, user: User, *, request: HttpRequest | None = None,
+    now: datetime | None = None,
+) -> Invitation:
+    """``user`` says no: the invitation closes and nothing else changes."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        current = _current(invitation, user, now)
+        _close(current, "declined_at", AuditEvent.Kind.INVITATION_DECLINED, actor=user,
+               request=request, now=now)
+    return current
+
+
+def revoke(
+    invitation: Invitation, *, acting_user: User, request: HttpRequest | None = None,
+    now: datetime | None = None,
+) -> Invitation:
+    """A contact of the account (or Mitel staff) cancels an invitation not yet answered."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        current = Invitation.objects.select_for_update().select_related("account", "user").get(
+            pk=invitation.pk)
+        if not memberships.grantable_roles(acting_user, current.account):
+            raise InvitationRefused(f"You do not manage the users of {current.account.name}.")
+        if current.status(now) not in (Invitation.Status.PENDING, Invitation.Status.EXPIRED):
+            raise InvitationRefused(f"This invitation was {current.status(now).label.lower()} already.")
+        _close(current, "revoked_at", AuditEvent.Kind.INVITATION_REVOKED, actor=acting_user,
+               request=request, now=now)
+    return current
+
+
+def pending_for(user: User, *, now: datetime | None = None):
+    """The invitations ``user`` may still accept, newest first."""
+    return Invitation.objects.pending(now).filter(user=user).select_related("account", "invited_by")
+
+
+def refusal(invitation: Invitation, user: User, *, now: datetime | None = None) -> str:
+    """Why ``user`` may not answer ``invitation`` now; empty when they may."""
+    if invitation.user_id != user.pk:
+        # Nothing about the invitation: the signed-in person may not be the one it was sent to.
+        return ("This invitation was sent to another Mitel username. Only the person invited can "
+                "accept it, signed in as themselves: sign out, then sign in with the invited username.")
+    status = invitation.status(now)
+    if status == Invitation.Status.PENDING:
+        return ""
+    return {
+        Invitation.Status.ACCEPTED: "You accepted this invitation already.",
+        Invitation.Status.DECLINED: "You declined this invitation.",
+        Invitation.Status.REVOKED: "This invitation was cancelled by the account's Authorized Contact.",
+        Invitation.Status.EXPIRED: "This invitation has expired: ask the account's Authorized "
+                                   "Contact to invite you again.",
+    }[status]
+
+
+def _current(invitation: Invitation, user: User, now: datetime) -> Invitation:
+    current = Invitation.objects.select_for_update().select_related(
+        "account", "user", "invited_by").get(pk=invitation.pk)
+    reason = refusal(current, user, now=now)
+    if reason:
+        raise InvitationRefused(reason)
+    return current
+
+
+def _close(invitation: Invitation, field: str, kind: str, *, actor: User,
+           request: HttpRequest | None, now: datetime, **detail) -> None:
+    setattr(invitation, field, now)
+    invitation.save(update_fields=[field])
+    _record(invitation, kind, actor=actor, request=request, **detail)
+
+
+def _record(invitation: Invitation, kind: str, *, actor: User, request: HttpRequest | None,
+            **detail) -> None:
+    audit.record(kind, request=request, user=invitation.user, actor=actor,
+                 account=invitation.account, invitation=invitation.pk, roles=list(invitation.roles),
+                 **detail)
+
+
+def _mail(invitation: Invitation, request: HttpRequest | None) -> bool:
+    path = reverse("portal:invitation", args=[invitation.token])
+    return send_template_mail(invitation.user, "invitation", {
+        "invitation": invitation,
+        "account": invitation.account,
+        "roles": [role.label for role in invitation.role_list],
+        "inviter": invitation.invited_by.get_full_name() if invitation.invited_by else "",
+        "accept_url": request.build_absolute_uri(path) if request is not None else path,
+    })
