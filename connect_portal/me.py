@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django_otp import user_has_device
 
 from accounts.models import AuditEvent
+from accounts.services.invitations import pending_for
 from accounts.services.memberships import own_memberships
 from accounts.services.totp import needs_second_factor
 
@@ -30,6 +31,7 @@ def personal_information(request: HttpRequest) -> HttpResponse:
         "memberships": own_memberships(user).select_related("account").order_by("account__name"),
         "activity": AuditEvent.objects.filter(user=user, kind__in=SIGN_IN_KINDS)
         .select_related("account", "application")[:RECENT_ACTIVITY],
+        "invitations": pending_for(user),
         "has_mfa": user_has_device(user, confirmed=True),
         "portal_access": admin.site.has_permission(request),
     }

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import me, mfa_pages, views
+from . import invitations, me, mfa_pages, views
 
 app_name = "portal"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("me/", me.personal_information, name="me"),
+    path("me/invitations/<str:token>/", invitations.invitation, name="invitation"),
     path("me/mfa/", mfa_pages.status, name="mfa"),
     path("me/mfa/setup/", mfa_pages.setup, name="mfa_setup"),
     path("me/mfa/setup/confirm/", mfa_pages.confirm, name="mfa_confirm"),

@@ -41,6 +41,8 @@ class MitelAccountAdmin(PortalModelAdmin):
         if anywhere(request, Ability.VIEW_USERS) and accounts_visible_to(
                 request.user, Ability.VIEW_USERS).filter(pk=account.pk).exists():
             links.append(("Users of this account", f"{reverse('admin:accounts_user_changelist')}?{query}"))
+            links.append(("Pending invitations", f"{reverse('admin:accounts_invitation_changelist')}?"
+                          + urlencode({"account": account.account_number, "status": "pending"})))
         if accounts_visible_to(request.user, Ability.VIEW_AUDIT).filter(pk=account.pk).exists():
             links.append(("Audit trail", f"{reverse('admin:accounts_auditevent_changelist')}?{query}"))
         context = {"portal_links": links, **(extra_context or {})}

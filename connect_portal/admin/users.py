@@ -15,7 +15,7 @@ from django.utils.text import smart_split, unescape_string_literal
 from django_otp import devices_for_user
 
 from accounts.models import Membership, MitelAccount, Role, User
-from accounts.services import lockouts, memberships, mfa, passwords
+from accounts.services import invitations, lockouts, memberships, mfa, passwords
 from accounts.services.bounds import ONLY_A_SUPERUSER, is_beyond_reach, within_reach
 from accounts.services.memberships import Ability, has_global
 from accounts.services.users import STALE_EDIT_MESSAGE, StaleEdit, provision_user, update_user
@@ -172,6 +172,11 @@ class MembershipFormSet(forms.BaseInlineFormSet):
                 raise ValidationError(f"You cannot take this user out of {current.account.name}.")
             memberships.check_roles_allowed(self.actor, current.account, current.user,
                                             memberships.roles_of(current), frozenset())
+        for form in self.forms:
+            account = form.cleaned_data.get("account") if hasattr(form, "cleaned_data") else None
+            if (form.instance.pk is None and account is not None and form not in self.deleted_forms
+                    and not memberships.needs_invitation(self.actor, self.instance)):
+                memberships.check_direct_add(self.actor, account, self.instance)
         if self.adding and not has_global(self.actor, Ability.MANAGE_USERS):
             kept = [
                 form for form in self.forms
@@ -390,7 +395,15 @@ class UserAdmin(PortalModelAdmin):
         for member_form in formset.forms:
             if member_form in formset.deleted_forms or not member_form.has_changed():
                 continue
-            if member_form.instance.pk is None:
+            if member_form.instance.pk is None and memberships.needs_invitation(request.user, user):
+                # SECURITY.md 44: a user of an account the contact does not administer joins only
+                # by accepting; no row is added now.
+                account = member_form.cleaned_data["account"]
+                invitations.invite(account, user, member_form.roles(), acting_user=request.user,
+                                   request=request)
+                self.message_user(request, f"Invitation sent to {user.username}: they join "
+                                  f"{account.name} once they accept it.", messages.SUCCESS)
+            elif member_form.instance.pk is None:
                 membership = memberships.add_membership(
                     user, member_form.cleaned_data["account"], member_form.roles(),
                     acting_user=request.user, request=request,

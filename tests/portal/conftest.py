@@ -150,7 +150,7 @@ def b_belongings(two_accounts):
     from django_otp.plugins.otp_static.models import StaticDevice
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from accounts.models import Application
+    from accounts.models import Application, Invitation
 
     t = two_accounts
     bea = t.bea
@@ -159,6 +159,9 @@ def b_belongings(two_accounts):
         "accounts.User": t.bea,
         "accounts.MitelAccount": t.b,
         "accounts.AuditEvent": t.b_event,
+        "accounts.Invitation": Invitation.objects.create(
+            account=t.b, user=bea, invited_by=t.ben, roles=["technical_contact"], token="bravo-token",
+            expires_at=timezone.now() + timedelta(days=14)),
         "accounts.Application": Application.objects.create(
             slug="bravo-app", name="Bravo app", home_url="https://bravo.example/"),
         "sso.SsoConnection": t.b_connection,

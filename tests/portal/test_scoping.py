@@ -199,8 +199,8 @@ def assert_shows_nothing_of_b(response, two_accounts, model, *, ignore=()):
 def test_a_contact_of_a_opens_the_changelists_of_users_accounts_sso_and_audit_only(client, two_accounts):
     open_portal_as(client, two_accounts.ann)
     opened = {model_admin.model._meta.label for model_admin, _ in changelists(client)}
-    assert opened == {"accounts.User", "accounts.MitelAccount", "sso.SsoConnection", "accounts.AuditEvent",
-                      "accounts.Domain", "sso.LinkedIdentity"}
+    assert opened == {"accounts.User", "accounts.Invitation", "accounts.MitelAccount", "sso.SsoConnection",
+                      "accounts.AuditEvent", "accounts.Domain", "sso.LinkedIdentity"}
 
 
 def test_every_filter_choice_and_b_values_in_every_filter_show_nothing_of_b(client, two_accounts):
