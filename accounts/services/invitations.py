@@ -113,7 +113,7 @@ def revoke(
     """A contact of the account (or Mitel staff) cancels an invitation not yet answered."""
     now = now or timezone.now()
     with transaction.atomic():
-        current = Invitation.objects.select_for_update().select_related("account", "user").get(
+        current = Invitation.objects.select_for_update(of=("self",)).select_related("account", "user").get(
             pk=invitation.pk)
         if not memberships.grantable_roles(acting_user, current.account):
             raise InvitationRefused(f"You do not manage the users of {current.account.name}.")
@@ -148,7 +148,7 @@ def refusal(invitation: Invitation, user: User, *, now: datetime | None = None) 
 
 
 def _current(invitation: Invitation, user: User, now: datetime) -> Invitation:
-    current = Invitation.objects.select_for_update().select_related(
+    current = Invitation.objects.select_for_update(of=("self",)).select_related(
         "account", "user", "invited_by").get(pk=invitation.pk)
     reason = refusal(current, user, now=now)
     if reason:
