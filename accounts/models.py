@@ -433,6 +433,8 @@ class AuditEvent(models.Model):
         DOMAIN_VERIFIED = "domain_verified", "Domain verified"
         DOMAIN_REMOVED = "domain_removed", "Domain removed"
         IDENTITY_UNLINKED = "identity_unlinked", "Linked identity removed"
+        SESSIONS_ENDED = "sessions_ended", "Sessions signed out"
+        USER_DELETED = "user_deleted", "User deleted"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -442,8 +444,10 @@ class AuditEvent(models.Model):
     user = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
     )
-    # What was typed, for failures of unknown usernames (canonical form, never a password).
+    # The subject's username at the time (or what was typed, for failures of unknown usernames;
+    # canonical form, never a password), and the actor's: both outlive a deleted user.
     username = models.CharField(max_length=254, blank=True)
+    actor_username = models.CharField(max_length=254, blank=True)
     account = models.ForeignKey(
         MitelAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
     )
@@ -476,6 +480,11 @@ class UserSession(AbstractBaseSession):
     """
 
     user_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    # What /me/ shows of the session, copied from its data on each save (``accounts.session_life``).
+    created_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    user_agent = models.CharField(max_length=256, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta(AbstractBaseSession.Meta):
         verbose_name = "session"

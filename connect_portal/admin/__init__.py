@@ -1,4 +1,5 @@
 """The Connect Portal's model admins: users, Mitel accounts, applications, SSO connections, domains,
 linked identities and the audit trail."""
 
-from . import audit, domains, linked_identities, mitel_accounts, sso, users  # noqa: F401  (each registers)
+# otp takes django-otp's own admin out (SECURITY.md 53)
+from . import audit, domains, linked_identities, mitel_accounts, otp, sso, users  # noqa: F401
