@@ -506,6 +506,8 @@ class AuditEvent(models.Model):
         INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
         INVITATION_DECLINED = "invitation_declined", "Invitation declined"
         INVITATION_REVOKED = "invitation_revoked", "Invitation cancelled"
+        SESSIONS_ENDED = "sessions_ended", "Sessions signed out"
+        USER_DELETED = "user_deleted", "User deleted"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -515,8 +517,10 @@ class AuditEvent(models.Model):
     user = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
     )
-    # What was typed, for failures of unknown usernames (canonical form, never a password).
+    # The subject's username at the time (or what was typed, for failures of unknown usernames;
+    # canonical form, never a password), and the actor's: both outlive a deleted user.
     username = models.CharField(max_length=254, blank=True)
+    actor_username = models.CharField(max_length=254, blank=True)
     account = models.ForeignKey(
         MitelAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
     )
@@ -549,6 +553,11 @@ class UserSession(AbstractBaseSession):
     """
 
     user_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    # What /me/ shows of the session, copied from its data on each save (``accounts.session_life``).
+    created_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    user_agent = models.CharField(max_length=256, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta(AbstractBaseSession.Meta):
         verbose_name = "session"

@@ -3,10 +3,10 @@
 from axes.models import AccessAttempt
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.models.signals import post_save
+from django.db.models.signals import post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
-from .models import AuditEvent, User
+from .models import AuditEvent, MitelAccount, User
 from .services import audit
 from .usernames import canonical_username
 
@@ -52,7 +52,7 @@ def record_lockout(sender, request, username: str | None = None, ip_address=None
 @receiver(user_logged_out, dispatch_uid="audit_sign_out")
 def record_sign_out(sender, request, user: User | None, **kwargs) -> None:
     if request is not None and user is not None:
-        audit.record(AuditEvent.Kind.SIGN_OUT, request=request, user=user)
+        audit.record_about(AuditEvent.Kind.SIGN_OUT, request=request, user=user, actor=user)
 
 
 @receiver(user_logged_in, dispatch_uid="remember_signin_method")
@@ -76,3 +76,48 @@ def end_sessions_of_deactivated_users(sender, instance: User, **kwargs) -> None:
         from .sessions import end_sessions
 
         end_sessions(instance)
+
+
+# --- sessions and the audit trail (SECURITY.md 51 and 53) -------------------------------------------
+
+@receiver(user_logged_in, dispatch_uid="start_session_clock")
+def start_session_clock(sender, request, user: User, **kwargs) -> None:
+    """A sign-in starts the session's life ("Stay signed in? No" counts from here) and what /me/
+    lists of it."""
+    from . import session_life
+
+    if request is not None and hasattr(request, "session"):
+        request.session.pop(session_life.STARTED, None)
+        session_life.touch(request.session, request)
+
+
+@receiver(pre_save, sender=MitelAccount, dispatch_uid="note_mfa_requirement")
+def note_mfa_requirement(sender, instance: MitelAccount, raw: bool = False, update_fields=None,
+                         **kwargs) -> None:
+    if update_fields is not None and "require_mfa" not in update_fields:
+        instance._required_mfa_before = True  # not changing: nothing to do after the save
+        return
+    instance._required_mfa_before = bool(instance.pk) and MitelAccount.objects.filter(
+        pk=instance.pk, require_mfa=True).exists()
+
+
+@receiver(post_save, sender=MitelAccount, dispatch_uid="end_sessions_below_mfa_requirement")
+def end_sessions_below_mfa_requirement(sender, instance: MitelAccount, raw: bool = False,
+                                       **kwargs) -> None:
+    """An account that starts to require MFA signs out its members' sessions no code verified,
+    however the account was saved."""
+    if raw or not instance.require_mfa or getattr(instance, "_required_mfa_before", True):
+        return
+    from .services.sessions import end_unverified_sessions
+
+    end_unverified_sessions(instance)
+
+
+@receiver(pre_delete, sender=User, dispatch_uid="audit_user_deleted")
+def record_user_deleted(sender, instance: User, **kwargs) -> None:
+    """A user deleted other than by ``services.users.delete_user`` (the shell, a cascade) is
+    audited too, without an actor; that service audits its own deletions with theirs."""
+    if not getattr(instance, "_deletion_audited", False):
+        from .services.users import record_deletion
+
+        record_deletion(instance, actor=None, request=None, via="other")

@@ -3,6 +3,8 @@
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 
+from . import session_life
+
 
 class SessionStore(DatabaseSessionStore):
     @classmethod
@@ -17,6 +19,7 @@ class SessionStore(DatabaseSessionStore):
             session.user_id = int(data.get(SESSION_KEY))
         except (TypeError, ValueError):
             session.user_id = None
+        session_life.describe(session, data)  # /me/'s columns; a short life for "No" (SECURITY.md 51)
         return session
 
 

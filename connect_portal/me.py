@@ -1,13 +1,17 @@
 """``/me/``, Personal Information: the signed-in user's own details, accounts, roles and sign-ins."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
 from django_otp import user_has_device
 
 from accounts.models import AuditEvent
+from accounts.services import sessions as user_sessions
 from accounts.services.invitations import pending_for
 from accounts.services.memberships import own_memberships
 from accounts.services.totp import needs_second_factor
@@ -36,3 +40,28 @@ def personal_information(request: HttpRequest) -> HttpResponse:
         "portal_access": admin.site.has_permission(request),
     }
     return render(request, "connect_portal/personal_information.html", context)
+
+
+@login_required
+@never_cache
+@csrf_protect
+def sessions(request: HttpRequest) -> HttpResponse:
+    """``/me/sessions/``: where the person is signed in; sign one other session out, or all of them.
+
+    Sessions are named by ``handle``, never by their key: the page shows no credential.
+    """
+    if needs_second_factor(request):
+        return redirect_to_login(request.get_full_path())
+    user = request.user
+    if request.method == "POST":
+        if "everywhere" in request.POST:
+            user_sessions.end_every_session(user, request=request)
+            logout(request)
+            return redirect("signin:signin")
+        if user_sessions.end_session(user, request.POST.get("session", ""), request=request):
+            messages.success(request, "That session is signed out.")
+        else:
+            messages.error(request, "That session had already ended.")
+        return redirect("portal:sessions")
+    return render(request, "connect_portal/sessions.html", {
+        "sessions": user_sessions.sessions_of(user, request=request)})

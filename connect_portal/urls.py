@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("me/", me.personal_information, name="me"),
     path("me/invitations/<str:token>/", invitations.invitation, name="invitation"),
+    path("me/sessions/", me.sessions, name="sessions"),
     path("me/mfa/", mfa_pages.status, name="mfa"),
     path("me/mfa/setup/", mfa_pages.setup, name="mfa_setup"),
     path("me/mfa/setup/confirm/", mfa_pages.confirm, name="mfa_confirm"),

@@ -1,5 +1,13 @@
-"""The audit trail: one call to record an event, from services and receivers."""
+"""The audit trail: one call to record an event, from services and receivers.
 
+An event about a person is written once for each account they belong to at that moment
+(``record_about``), rather than once with a list of accounts: each account's contacts then read
+their events through the ``account`` column and its index, as for every other event, and what an
+account's trail holds never changes when the person later joins or leaves an account. People
+belong to one or two accounts, so the cost is a row or two more per event.
+"""
+
+from collections.abc import Iterable
 from typing import Any
 
 from django.http import HttpRequest
@@ -32,8 +40,22 @@ def record(
         account=account,
         application=application,
         username=(username or (user.username if user else ""))[:254],
+        actor_username=(actor.username if actor else "")[:254],
         method=method,
         ip_address=ip,
         user_agent=agent,
         detail=detail,
     )
+
+
+def accounts_of(user: User) -> list[MitelAccount | None]:
+    """The accounts ``user`` belongs to now, or ``[None]`` (an event of Mitel staff's only)."""
+    return list(MitelAccount.objects.filter(memberships__user=user).order_by("pk")) or [None]
+
+
+def record_about(kind: str, *, user: User, accounts: Iterable[MitelAccount | None] | None = None,
+                 **fields: Any) -> list[AuditEvent]:
+    """Write one event about ``user`` in each of ``accounts`` (by default every account they belong
+    to now), so each account's contacts see it. Call it inside the change's transaction."""
+    accounts = accounts_of(user) if accounts is None else list(accounts) or [None]
+    return [record(kind, user=user, account=account, **fields) for account in accounts]

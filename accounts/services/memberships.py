@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from ..models import ACCOUNT_LEVEL_ROLES, AuditEvent, Membership, MitelAccount, Role, User
-from . import audit, domains
+from . import audit, domains, sessions
 
 
 class Ability(StrEnum):
@@ -317,6 +317,8 @@ def add_membership(
         check_roles_allowed(acting_user, account, user, frozenset(), roles)
         membership = Membership.objects.create(user=user, account=account, **role_fields(roles))
         _record_roles(membership, frozenset(), roles, acting_user, request, added=True)
+        if account.require_mfa:
+            sessions.end_unverified_sessions(account, users=[user], request=request, actor=acting_user)
     return membership
 
 
@@ -375,6 +377,11 @@ def _record_roles(
         after=sorted(after),
         **flags,
     )
+    if before != after:
+        # A role gained or lost: the user's sessions start again with what they now hold
+        # (SECURITY.md 51); their own session stays when they changed their own roles.
+        sessions.end_other_sessions(membership.user, request=request, reason="roles_changed",
+                                    actor=actor)
 
 
 def audit_accounts(user: User, actor: User) -> list[MitelAccount | None]:

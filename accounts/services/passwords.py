@@ -25,6 +25,7 @@ from ..usernames import canonical_username
 from . import audit
 from .bounds import ensure_within_reach
 from .mail import send_template_mail
+from .memberships import audit_accounts
 
 # --- Expiry policy ------------------------------------------------------------------------------
 
@@ -128,8 +129,10 @@ def _set_password(user: User, new_password: str, *, kind: str, request: HttpRequ
                 update_session_auth_hash(request, user)
             keep = request.session.session_key
         ended = end_sessions(user, keep=keep)
-        audit.record(kind, request=request, user=user, actor=acting_user or user,
-                     sessions_ended=ended, **detail)
+        by_another = acting_user is not None and acting_user.pk != user.pk
+        accounts = audit_accounts(user, acting_user) if by_another else None
+        audit.record_about(kind, request=request, user=user, actor=acting_user or user,
+                           accounts=accounts, sessions_ended=ended, **detail)
     template = "password_reset_done" if kind == AuditEvent.Kind.PASSWORD_RESET else "password_changed"
     transaction.on_commit(partial(_mail, template, user, request=request, when=now), robust=True)
     return ended
@@ -227,9 +230,10 @@ def send_password_reset(user_or_address: User | str, *, request: HttpRequest,
     sent = 0
     for user in users:
         providers = identity_provider_accounts(user)
-        audit.record(AuditEvent.Kind.PASSWORD_RESET_REQUESTED, request=request, user=user,
-                     actor=acting_user, matched=True, single_sign_on=bool(providers),
-                     has_email=bool(user.email))
+        audit.record_about(AuditEvent.Kind.PASSWORD_RESET_REQUESTED, request=request, user=user,
+                           actor=acting_user, matched=True, single_sign_on=bool(providers),
+                           has_email=bool(user.email),
+                           accounts=audit_accounts(user, acting_user) if acting_user else None)
         if providers:
             sent += _mail("password_reset_sso", user, request=request, accounts=providers)
         else:
@@ -251,8 +255,8 @@ def complete_password_reset(user: User, new_password: str, *, request: HttpReque
         ended = _set_password(user, new_password, kind=AuditEvent.Kind.PASSWORD_RESET, request=request,
                               acting_user=None, now=now)
         if user.username and reset_lockout(username=user.username):
-            audit.record(AuditEvent.Kind.UNLOCKED, request=request, user=user, actor=user,
-                         via="password_reset")
+            audit.record_about(AuditEvent.Kind.UNLOCKED, request=request, user=user, actor=user,
+                               via="password_reset")
     return ended
 
 

@@ -24,7 +24,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ..models import Application, AuditEvent, MitelAccount, User
-from . import audit
+from . import audit, notices, sessions
 
 AUTHENTICATOR_NAME = "Authenticator app"
 BACKUP_CODES_NAME = "Backup codes"
@@ -200,9 +200,14 @@ def confirm_enrolment(user: User, device_id: int, code: str, *, replace: bool = 
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             codes = _issue_backup_codes(user)
-            audit.record(AuditEvent.Kind.MFA_ENROLLED, request=request, user=user, actor=user,
-                         method="totp", device="authenticator", replaced=bool(replaced),
-                         backup_codes=len(codes))
+            # The bar is raised: no other session of the user, password-only or verified with a
+            # replaced device, stays signed in (SECURITY.md 51).
+            ended = sessions.end_other_sessions(user, request=request, reason="mfa_enrolled")
+            audit.record_about(AuditEvent.Kind.MFA_ENROLLED, request=request, user=user, actor=user,
+                               method="totp", device="authenticator", replaced=bool(replaced),
+                               backup_codes=len(codes), sessions_ended=ended)
+            notices.tell(user, "mfa_replaced" if replaced else "mfa_enrolled", request=request,
+                         sessions_ended=ended)
     if refused is not None:
         raise refused
     return device, codes
@@ -214,8 +219,9 @@ def issue_backup_codes(user: User, *, request: HttpRequest | None = None) -> lis
     if not has_authenticator(user):
         raise MfaError("Set up an authenticator app first: backup codes go with it.")
     codes = _issue_backup_codes(user)
-    audit.record(AuditEvent.Kind.MFA_ENROLLED, request=request, user=user, actor=user,
-                 method="backup_code", device="backup codes", backup_codes=len(codes))
+    audit.record_about(AuditEvent.Kind.MFA_ENROLLED, request=request, user=user, actor=user,
+                       method="backup_code", device="backup codes", backup_codes=len(codes))
+    notices.tell(user, "backup_codes_issued", request=request)
     return codes
 
 
@@ -241,8 +247,9 @@ def remove_devices(user: User, *, acting_user: User, request: HttpRequest | None
     for model in (TOTPDevice, StaticDevice):
         removed += model.objects.filter(user=user).delete()[1].get(model._meta.label, 0)
     if removed:
-        audit.record(AuditEvent.Kind.MFA_REMOVED, request=request, user=user, actor=acting_user,
-                     devices=removed)
+        audit.record_about(AuditEvent.Kind.MFA_REMOVED, request=request, user=user,
+                           actor=acting_user, devices=removed)
+        notices.tell(user, "mfa_removed", request=request)
     return removed
 
 

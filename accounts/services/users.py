@@ -88,3 +88,25 @@ def update_user(
 
 def _plain(value: object) -> object:
     return value if isinstance(value, str | int | bool | type(None)) else str(value)
+
+
+def record_deletion(user: User, *, actor: User | None, request: HttpRequest | None,
+                    **detail) -> None:
+    """Audit that ``user`` is being deleted, in each account they belong to now.
+
+    The events keep the username and the accounts by value (``user`` is left empty: the row is
+    about to go), and every earlier event keeps its ``username`` and ``actor_username``, so the
+    trail still says who did what (SECURITY.md 53).
+    """
+    accounts = audit_accounts(user, actor) if actor is not None else audit.accounts_of(user)
+    for account in accounts:
+        audit.record(AuditEvent.Kind.USER_DELETED, request=request, actor=actor, account=account,
+                     username=user.username, deleted_user_id=user.pk, **detail)
+
+
+def delete_user(user: User, *, acting_user: User, request: HttpRequest | None = None) -> None:
+    """Delete ``user`` (their memberships go with them) and audit it with who did it."""
+    with transaction.atomic():
+        record_deletion(user, actor=acting_user, request=request)
+        user._deletion_audited = True
+        user.delete()

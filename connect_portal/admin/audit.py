@@ -36,13 +36,13 @@ class UsernameFilter(InputFilter):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(PortalModelAdmin):
-    list_display = ("created_at", "kind", "who", "account", "actor", "ip_address", "method")
+    list_display = ("created_at", "kind", "who", "account", "by", "ip_address", "method")
     list_filter = (AuditAccountFilter, UsernameFilter, "kind", ("created_at", DateFieldListFilter))
     list_select_related = ("user", "actor", "account")
     date_hierarchy = "created_at"
-    search_fields = ("username", "user__username", "actor__username")
-    fields = ("created_at", "kind", "user", "username", "account", "application", "actor", "method",
-              "ip_address", "user_agent", "details")
+    search_fields = ("username", "user__username", "actor_username", "actor__username")
+    fields = ("created_at", "kind", "user", "username", "account", "application", "actor",
+              "actor_username", "method", "ip_address", "user_agent", "details")
     readonly_fields = fields
     actions = ["export_csv"]
     show_full_result_count = False
@@ -74,6 +74,11 @@ class AuditEventAdmin(PortalModelAdmin):
     def who(self, event: AuditEvent) -> str:
         return str(event.user or event.username or "")
 
+    @admin.display(description="actor")
+    def by(self, event: AuditEvent) -> str:
+        """The actor as they are now, or as they were named when they acted (deleted since)."""
+        return str(event.actor or event.actor_username or "")
+
     @admin.display(description="details")
     def details(self, event: AuditEvent):
         text = json.dumps(event.detail, indent=2, sort_keys=True)
@@ -83,7 +88,7 @@ class AuditEventAdmin(PortalModelAdmin):
     def export_csv(self, request: HttpRequest, queryset) -> HttpResponse:
         rows = (
             (event.created_at.isoformat(), event.kind, event.user or event.username,
-             event.account.account_number if event.account else "", event.actor or "",
+             event.account.account_number if event.account else "", self.by(event),
              event.ip_address, event.method, json.dumps(event.detail, sort_keys=True))
             for event in queryset.select_related("user", "actor", "account")
         )

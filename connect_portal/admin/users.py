@@ -18,7 +18,13 @@ from accounts.models import Membership, MitelAccount, Role, User
 from accounts.services import invitations, lockouts, memberships, mfa, passwords
 from accounts.services.bounds import ONLY_A_SUPERUSER, is_beyond_reach, within_reach
 from accounts.services.memberships import Ability, has_global
-from accounts.services.users import STALE_EDIT_MESSAGE, StaleEdit, provision_user, update_user
+from accounts.services.users import (
+    STALE_EDIT_MESSAGE,
+    StaleEdit,
+    delete_user,
+    provision_user,
+    update_user,
+)
 
 from ..site import AccountFilter, PortalModelAdmin, anywhere, csv_response, per_request
 
@@ -368,6 +374,13 @@ class UserAdmin(PortalModelAdmin):
         ):
             readonly += [name for name in STAFF_FIELDS if name not in readonly]
         return readonly
+
+    def delete_model(self, request, obj: User) -> None:
+        delete_user(obj, acting_user=request.user, request=request)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for user in queryset:
+            delete_user(user, acting_user=request.user, request=request)
 
     def save_model(self, request, obj: User, form, change: bool) -> None:
         if not change:
