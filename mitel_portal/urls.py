@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("signin.urls")),
     path("", include("connect_portal.urls")),
     path("", include("sso.urls")),
+    path("", include("applications.urls")),
 ]
 
 handler500 = "mitel_portal.errors.server_error"
