@@ -73,6 +73,14 @@ class MitelOAuth2Validator(OAuth2Validator):
                      account=signin.account if signin else None,
                      method=signin.method if signin else "", grant=request.grant_type)
 
+    # --- prompt=none: the view knows the session (applications.views.AuthorizeView.get) ---------
+
+    def validate_silent_login(self, request) -> bool:
+        return request.headers.get("MITEL_SILENT_LOGIN") == "1"
+
+    def validate_silent_authorization(self, request) -> bool:
+        return request.headers.get("MITEL_SILENT_CONSENT") == "1"
+
     # --- claims ----------------------------------------------------------------------------
 
     def get_claim_dict(self, request):
