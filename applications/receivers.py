@@ -2,7 +2,7 @@
 
 import secrets
 
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -22,3 +22,17 @@ def remember_signin_for_applications(sender, request, user, **kwargs) -> None:
         "auth_time": int(timezone.now().timestamp()),
         "sid": secrets.token_urlsafe(24),
     }
+
+
+@receiver(user_logged_out, dispatch_uid="end_application_sessions")
+def end_application_sessions_on_sign_out(sender, request, user, **kwargs) -> None:
+    """``/signout/`` and RP-Initiated Logout: the session's application tokens end with it.
+
+    Not when ``prompt=login`` or ``max_age`` ends the session to ask for a fresh proof: the
+    person is still there, and their other applications stay signed in.
+    """
+    if request is None or getattr(request, "reauthenticating", False):
+        return
+    from .logout import end_application_sessions
+
+    end_application_sessions(request, (request.session.get(SESSION_KEY) or {}).get("sid", ""))

@@ -133,4 +133,6 @@ class DiscoveryView(ConnectDiscoveryInfoView):
         data["revocation_endpoint"] = request.build_absolute_uri(reverse("oauth2_provider:revoke-token"))
         data["introspection_endpoint"] = request.build_absolute_uri(
             reverse("oauth2_provider:introspect"))
+        data["backchannel_logout_supported"] = True
+        data["backchannel_logout_session_supported"] = True
         return JsonResponse(data, headers={"Access-Control-Allow-Origin": "*"})
