@@ -286,6 +286,8 @@ PUBLIC_URL = os.environ.get("PUBLIC_URL", "").strip().rstrip("/")
 OIDC_DEVELOPMENT_KEY_FILE = Path(
     os.environ.get("OIDC_DEVELOPMENT_KEY_FILE") or BASE_DIR / ".venv" / "oidc-development-key.pem"
 )
+# The demo application at /demo-app/ (an OpenID Connect client of this portal, for `make run`).
+DEMO_APP = env_bool("DEMO_APP", DEBUG)
 # One registry of applications: the sign-in's Application is DOT's OAuth client (accounts.models).
 OAUTH2_PROVIDER_APPLICATION_MODEL = "accounts.Application"
 OAUTH2_PROVIDER = {

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("connect_portal.urls")),
     path("", include("sso.urls")),
     path("", include("applications.urls")),
+    path("", include("applications.demo")),  # answers 404 unless DEMO_APP (on with DEBUG)
 ]
 
 handler500 = "mitel_portal.errors.server_error"
