@@ -9,6 +9,7 @@ from authlib.jose import JsonWebKey, jwt
 from authlib.oidc.core import CodeIDToken
 
 from accounts.models import Application
+from tests.sso.conftest import oidc_providers, sso  # noqa: F401 (SSO fixtures, for erin)
 
 from .http import Browser
 

@@ -38,12 +38,12 @@ class Browser:
         """GET ``url`` and follow redirects while they stay on the provider; the last response."""
         return self._follow(self.session.get(urljoin(self.origin, url), allow_redirects=False))
 
-    def submit(self, **fields) -> requests.Response:
-        """Post the current page's first form with its hidden fields and ``fields``."""
+    def submit(self, *, form: int = 0, **fields) -> requests.Response:
+        """Post the current page's ``form``-th form with its hidden fields and ``fields``."""
         parser = Forms()
         parser.feed(self.page.text)
-        assert parser.forms, f"no form on {self.page.url}: {self.page.text[:500]}"
-        form = parser.forms[0]
+        assert len(parser.forms) > form, f"no form {form} on {self.page.url}: {self.page.text[:500]}"
+        form = parser.forms[form]
         url = urljoin(self.page.url, form["action"])
         return self._follow(self.session.post(url, data={**form["fields"], **fields},
                                               headers={"Referer": self.page.url},

@@ -166,3 +166,16 @@ def test_discovery_and_jwks_publish_the_signing_key_with_its_kid(provider):
         assert config.get(name, "").startswith(provider), name
     keys = requests.get(config["jwks_uri"], timeout=10).json()["keys"]
     assert len(keys) == 1 and keys[0]["kid"] and keys[0]["alg"] == "RS256" and "d" not in keys[0]
+
+
+def test_login_hint_and_account_hint_reach_the_sign_in(browser, provider, confidential_app):
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    browser.open(rp.authorize_url(login_hint="bob@multi.example", account="GLOBEX"))
+    assert 'value="bob@multi.example"' in browser.page.text
+    browser.submit(username="bob@multi.example")
+    assert browser.page.url.endswith("/signin/authenticate/")  # the hint chose the account
+    browser.submit(password="Mitel-demo-2026!")
+    if 'name="stay"' in browser.page.text:
+        browser.submit(stay="no")
+    claims = rp.id_token_claims(rp.exchange(browser.location))
+    assert claims["mitel_account"]["number"] == "100002"

@@ -99,3 +99,23 @@ def test_an_application_that_fails_never_blocks_the_sign_out(browser, provider, 
     browser.submit()
     assert urlsplit(browser.page.url).path == "/signin/"
     assert not refresh_works(rp, token)
+
+
+def test_a_password_change_that_ends_other_sessions_revokes_their_tokens(browser, provider,
+                                                                          confidential_app):
+    from accounts.services.passwords import change_password
+
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    token = signed_in(browser, rp)
+    alice = User.objects.get(username="alice@acme.example")
+    change_password(alice, "a brand new passphrase for alice", acting_user=alice)
+    assert not refresh_works(rp, token)
+
+
+def test_deactivating_a_user_revokes_their_applications_tokens(browser, provider, confidential_app):
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    token = signed_in(browser, rp)
+    alice = User.objects.get(username="alice@acme.example")
+    alice.is_active = False
+    alice.save()
+    assert not refresh_works(rp, token)
