@@ -12,7 +12,7 @@ from tests.signin import DEMO_PASSWORD
 
 
 class Forms(HTMLParser):
-    """The forms of a page: action and the values of their hidden inputs."""
+    """The forms of a page: action, the values of their hidden inputs, buttons' own actions."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -21,9 +21,11 @@ class Forms(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "form":
-            self.forms.append({"action": attrs.get("action") or "", "fields": {}})
+            self.forms.append({"action": attrs.get("action") or "", "fields": {}, "buttons": {}})
         elif tag == "input" and self.forms and attrs.get("type") == "hidden" and attrs.get("name"):
             self.forms[-1]["fields"][attrs["name"]] = attrs.get("value") or ""
+        elif tag == "button" and self.forms and attrs.get("formaction"):
+            self.forms[-1]["buttons"][(attrs.get("name"), attrs.get("value"))] = attrs["formaction"]
 
 
 class Browser:
@@ -44,7 +46,9 @@ class Browser:
         parser.feed(self.page.text)
         assert len(parser.forms) > form, f"no form {form} on {self.page.url}: {self.page.text[:500]}"
         form = parser.forms[form]
-        url = urljoin(self.page.url, form["action"])
+        pressed = [action for (name, value), action in form["buttons"].items()
+                   if fields.get(name) == value]  # a button with a formaction of its own
+        url = urljoin(self.page.url, pressed[0] if pressed else form["action"])
         return self._follow(self.session.post(url, data={**form["fields"], **fields},
                                               headers={"Referer": self.page.url},
                                               allow_redirects=False))
