@@ -179,3 +179,17 @@ def test_login_hint_and_account_hint_reach_the_sign_in(browser, provider, confid
         browser.submit(stay="no")
     claims = rp.id_token_claims(rp.exchange(browser.location))
     assert claims["mitel_account"]["number"] == "100002"
+
+
+def test_an_authorized_contact_sees_which_application_their_user_signed_in_to(
+        browser, provider, confidential_app, client):
+    from tests.signin import open_portal_as
+
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    browser.open(rp.authorize_url())
+    browser.sign_in("alice@acme.example")
+    rp.exchange(browser.location)
+    open_portal_as(client, User.objects.get(username="grace@acme.example"))  # Acme's Decision Maker
+    page = client.get("/admin/accounts/auditevent/", {"kind__exact": "token_issued"}).content.decode()
+    assert "Signed in to an application" in page and "MiTeam Meetings" in page
+    assert "alice@acme.example" in page
