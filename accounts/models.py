@@ -1,7 +1,8 @@
 """The domain: users, Mitel accounts, memberships with Authorized Contact roles, applications, audit."""
 
+import uuid
 from enum import StrEnum
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth.hashers import check_password, make_password
@@ -12,6 +13,9 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
+from oauth2_provider.models import AbstractApplication
+from oauth2_provider.settings import oauth2_settings
+from oauth2_provider.utils import jwk_from_pem
 
 from .hashers import typed_password
 from .usernames import canonical_username, plain_name, validate_name, validate_username
@@ -85,6 +89,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField("active", default=True)
     date_joined = models.DateTimeField("date joined", default=timezone.now)
     password_changed_at = models.DateTimeField("password changed", default=timezone.now)
+    # The OpenID Connect ``sub`` claim: opaque, and unchanged when the username changes.
+    sub = models.UUIDField("subject identifier", default=uuid.uuid4, unique=True, editable=False)
     # Bumped on every change by the Connect Portal: two contacts editing at once do not overwrite.
     version = models.PositiveIntegerField(default=1, editable=False)
 
@@ -425,8 +431,13 @@ class Invitation(models.Model):
         return self.Status.PENDING
 
 
-class Application(models.Model):
-    """A Mitel application that signs people in here."""
+class Application(AbstractApplication):
+    """A Mitel application that signs people in here, and its OpenID Connect client (one record).
+
+    django-oauth-toolkit's swappable application model (``OAUTH2_PROVIDER_APPLICATION_MODEL``):
+    client ID, client type, hashed secret, redirect URIs and signing algorithm come from
+    ``AbstractApplication``; the sign-in flow's own fields (slug, home URL, account picker) stay.
+    """
 
     class AccountPicker(models.TextChoices):
         BEFORE_PASSWORD = "before", "Before the password (Mitel's default)"
@@ -447,6 +458,37 @@ class Application(models.Model):
         choices=AccountPicker.choices,
         default=AccountPicker.BEFORE_PASSWORD,
     )
+    # OpenID Connect: the authorization code flow only, ID tokens signed with the provider's RSA key.
+    client_type = models.CharField(
+        max_length=32,
+        choices=AbstractApplication.CLIENT_TYPES,
+        default=AbstractApplication.CLIENT_CONFIDENTIAL,
+        help_text="Confidential: a server that keeps a secret. Public: a browser or mobile app, "
+        "which must use PKCE.",
+    )
+    authorization_grant_type = models.CharField(
+        max_length=32,
+        choices=[(AbstractApplication.GRANT_AUTHORIZATION_CODE, "Authorization code")],
+        default=AbstractApplication.GRANT_AUTHORIZATION_CODE,
+        editable=False,
+    )
+    algorithm = models.CharField(
+        max_length=5,
+        choices=[(AbstractApplication.RS256_ALGORITHM, "RSA with SHA-2 256")],
+        default=AbstractApplication.RS256_ALGORITHM,
+        editable=False,
+    )
+    skip_authorization = models.BooleanField(
+        "Mitel application (no consent screen)",
+        default=False,
+        help_text="First-party Mitel applications sign people in without asking their consent.",
+    )
+    backchannel_logout_uri = models.URLField(
+        "back-channel logout URI",
+        blank=True,
+        help_text="Where a logout token is POSTed when someone signed in to this application signs "
+        "out (OpenID Connect Back-Channel Logout).",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -454,11 +496,33 @@ class Application(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def jwk_key(self):
+        return jwk_from_pem(str(oauth2_settings.OIDC_RSA_PRIVATE_KEY))
+
+    def is_own_authorize_url(self, url: str) -> bool:
+        """Whether ``url`` is this site's authorize endpoint (a path) for this application."""
+        from django.urls import reverse
+
+        try:
+            target = urlsplit(url)
+        except ValueError:
+            return False
+        return (not target.scheme and not target.netloc and "\\" not in url
+                and target.path == reverse("oauth2_provider:authorize")
+                and parse_qs(target.query).get("client_id") == [self.client_id])
+
     def allowed_redirect_prefixes(self) -> list[str]:
         return [line.strip() for line in self.redirect_urls.splitlines() if line.strip()]
 
     def allows_redirect(self, url: str) -> bool:
-        """Whether ``url`` starts with an allowed prefix: same scheme, same host, path below it."""
+        """Whether ``url`` starts with an allowed prefix: same scheme, same host, path below it.
+
+        Or it is this site's authorize endpoint for this application, where the flow ends when the
+        application signs people in with OpenID Connect.
+        """
+        if self.is_own_authorize_url(url):
+            return True
         try:
             target = urlsplit(url)
         except ValueError:
@@ -508,6 +572,8 @@ class AuditEvent(models.Model):
         INVITATION_REVOKED = "invitation_revoked", "Invitation cancelled"
         SESSIONS_ENDED = "sessions_ended", "Sessions signed out"
         USER_DELETED = "user_deleted", "User deleted"
+        TOKEN_ISSUED = "token_issued", "Signed in to an application (token issued)"
+        TOKENS_REVOKED = "tokens_revoked", "Application tokens revoked"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -2,8 +2,13 @@
 
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.dispatch import Signal
 
 from . import session_life
+
+# Sent with ``user`` and ``sessions`` (each one's data, decoded) after they are ended: what was
+# signed in with them (applications' tokens) ends too.
+sessions_ended = Signal()
 
 
 class SessionStore(DatabaseSessionStore):
@@ -30,5 +35,8 @@ def end_sessions(user, *, keep: str | None = None) -> int:
     sessions = UserSession.objects.filter(user_id=user.pk)
     if keep:
         sessions = sessions.exclude(session_key=keep)
+    ended = [SessionStore().decode(data) for data in sessions.values_list("session_data", flat=True)]
     deleted, _ = sessions.delete()
+    if ended:
+        sessions_ended.send(sender=type(user), user=user, sessions=ended)
     return deleted

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.sites",
+    # Before connect_portal: its admin replaces DOT's for the one Application registry.
+    "oauth2_provider",
     "accounts",
     "signin",
     "connect_portal",
@@ -66,6 +68,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    "applications",
 ]
 
 MIDDLEWARE = [
@@ -276,6 +279,69 @@ SSO_ALLOWED_ADDRESSES: tuple[str, ...] = ()
 # means the system's resolver. Tests point it at a DNS server of their own on loopback.
 DOMAIN_VERIFICATION_NAMESERVERS = env_list("DOMAIN_VERIFICATION_NAMESERVERS", "")
 DOMAIN_VERIFICATION_TIMEOUT = env_int("DOMAIN_VERIFICATION_TIMEOUT", 5)
+
+# --- OpenID Connect provider (django-oauth-toolkit; applications/, README "OpenID Connect") ----
+
+from applications.keys import pem_blocks, signing_key  # noqa: E402
+from applications.policy import pkce_required  # noqa: E402
+
+# The site's public origin (https://signin.mitel.example): the OpenID Connect issuer, and the base of
+# links in e-mails. Unset, the issuer is the origin of each request: fine for a laptop, not behind a
+# proxy that rewrites Host.
+PUBLIC_URL = os.environ.get("PUBLIC_URL", "").strip().rstrip("/")
+# Where DEBUG keeps the development signing key it makes on first use (outside the repository).
+OIDC_DEVELOPMENT_KEY_FILE = Path(
+    os.environ.get("OIDC_DEVELOPMENT_KEY_FILE") or BASE_DIR / ".venv" / "oidc-development-key.pem"
+)
+# The demo application at /demo-app/ (an OpenID Connect client of this portal, for `make run`).
+DEMO_APP = env_bool("DEMO_APP", DEBUG)
+# One registry of applications: the sign-in's Application is DOT's OAuth client (accounts.models).
+OAUTH2_PROVIDER_APPLICATION_MODEL = "accounts.Application"
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    # The signing key (PEM); OIDC_RSA_PRIVATE_KEYS_INACTIVE: keys still published in the JWKS, so
+    # tokens signed before a rotation still verify (README: "Rotating the signing key").
+    "OIDC_RSA_PRIVATE_KEY": signing_key(os.environ.get("OIDC_RSA_PRIVATE_KEY", ""), debug=DEBUG,
+                                        development_path=OIDC_DEVELOPMENT_KEY_FILE),
+    "OIDC_RSA_PRIVATE_KEYS_INACTIVE": pem_blocks(os.environ.get("OIDC_RSA_PRIVATE_KEYS_INACTIVE", "")),
+    "OIDC_ISS_ENDPOINT": PUBLIC_URL,
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    # DOT would delete every token of the user, on every device: the session's own are revoked
+    # instead, by applications.receivers on sign-out.
+    "OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS": False,
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token"],
+    "OAUTH2_VALIDATOR_CLASS": "applications.validator.MitelOAuth2Validator",
+    "SCOPES": {
+        "openid": "Know that it is you (an opaque identifier)",
+        "profile": "Your name and Mitel username",
+        "email": "Your e-mail address",
+        "mitel": "The Mitel account you choose and your roles in it",
+    },
+    "DEFAULT_SCOPES": ["openid"],
+    # PKCE (S256 only) is required of public clients and checked whenever a confidential one sends it.
+    "PKCE_REQUIRED": pkce_required,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OIDC_ACCESS_TOKEN_SECONDS", 300),
+    "ID_TOKEN_EXPIRE_SECONDS": env_int("OIDC_ID_TOKEN_SECONDS", 300),
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("OIDC_REFRESH_TOKEN_SECONDS", 30 * 24 * 3600),
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"] if DEBUG or not HTTPS else ["https"],
+    "REQUEST_APPROVAL_PROMPT": "auto",
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,  # tokens hashed at rest
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+}
 
 # --- E-mail -----------------------------------------------------------------------------------
 

@@ -9,6 +9,8 @@ urlpatterns = [
     path("", include("signin.urls")),
     path("", include("connect_portal.urls")),
     path("", include("sso.urls")),
+    path("", include("applications.urls")),
+    path("", include("applications.demo")),  # answers 404 unless DEMO_APP (on with DEBUG)
 ]
 
 handler500 = "mitel_portal.errors.server_error"

@@ -21,3 +21,8 @@ SSO_ALLOW_LOOPBACK_ISSUERS = True
 # loopback (tests/dns_server.py); anything else asks a closed loopback port and is refused at once.
 DOMAIN_VERIFICATION_NAMESERVERS = ["127.0.0.1:9"]
 DOMAIN_VERIFICATION_TIMEOUT = 2
+
+# The provider signs with a key made for this run (production's comes from OIDC_RSA_PRIVATE_KEY).
+from applications.keys import generate_pem  # noqa: E402
+
+OAUTH2_PROVIDER = {**OAUTH2_PROVIDER, "OIDC_RSA_PRIVATE_KEY": generate_pem()}  # noqa: F405

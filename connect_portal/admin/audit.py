@@ -36,9 +36,10 @@ class UsernameFilter(InputFilter):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(PortalModelAdmin):
-    list_display = ("created_at", "kind", "who", "account", "by", "ip_address", "method")
+    list_display = ("created_at", "kind", "who", "account", "application", "by", "ip_address",
+                    "method")
     list_filter = (AuditAccountFilter, UsernameFilter, "kind", ("created_at", DateFieldListFilter))
-    list_select_related = ("user", "actor", "account")
+    list_select_related = ("user", "actor", "account", "application")
     date_hierarchy = "created_at"
     search_fields = ("username", "user__username", "actor_username", "actor__username")
     fields = ("created_at", "kind", "user", "username", "account", "application", "actor",

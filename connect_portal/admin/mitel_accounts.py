@@ -1,10 +1,20 @@
 """Mitel accounts and applications: Mitel staff manage them; a contact sees their own accounts."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
+from oauth2_provider.generators import generate_client_secret
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_grant_model,
+    get_id_token_model,
+    get_refresh_token_model,
+)
 
 from accounts.models import Application, MitelAccount
 from accounts.services.memberships import Ability, accounts_visible_to, has_global
@@ -49,9 +59,70 @@ class MitelAccountAdmin(PortalModelAdmin):
         return super().change_view(request, object_id, form_url, context)
 
 
+# django-oauth-toolkit registers its models on the admin site: its Application admin gives way to
+# the one registry below, and tokens are not managed by hand (revocation and sign-out end them).
+for model in (Application, *(getter() for getter in (
+        get_access_token_model, get_refresh_token_model, get_id_token_model, get_grant_model))):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+
+
+class ApplicationForm(forms.ModelForm):
+    new_secret = forms.BooleanField(
+        label="Make a new client secret", required=False,
+        help_text="The current secret stops working at once; the new one is shown once, after Save.",
+    )
+
+    class Meta:
+        model = Application
+        fields = ("name", "slug", "home_url", "redirect_urls", "account_picker", "client_type",
+                  "skip_authorization", "redirect_uris", "post_logout_redirect_uris",
+                  "backchannel_logout_uri")
+
+
 @admin.register(Application)
 class ApplicationAdmin(PortalModelAdmin):
-    list_display = ("name", "slug", "home_url", "account_picker")
-    search_fields = ("name", "slug")
+    """One record per application: the sign-in's settings and its OpenID Connect client.
+
+    The client secret is stored hashed: the Connect Portal shows it once, on the page after the
+    application is added or a new secret is made, and never again.
+    """
+
+    form = ApplicationForm
+    list_display = ("name", "slug", "client_type", "skip_authorization", "account_picker")
+    search_fields = ("name", "slug", "client_id")
     list_filter = ("account_picker",)
     prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("client_id", "created", "updated")
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "home_url", "redirect_urls", "account_picker")}),
+        ("OpenID Connect", {"fields": (
+            "client_id", "client_type", "new_secret", "skip_authorization", "redirect_uris",
+            "post_logout_redirect_uris", "backchannel_logout_uri", "created", "updated")}),
+    )
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change or form.cleaned_data.get("new_secret"):
+            secret = generate_client_secret()
+            obj.client_secret = secret
+            obj.hash_client_secret = True
+            if obj.client_type == Application.CLIENT_CONFIDENTIAL:
+                request.new_client_secret = secret
+        super().save_model(request, obj, form, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._show_secret(request, obj) or super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        return self._show_secret(request, obj) or super().response_change(request, obj)
+
+    def _show_secret(self, request, obj):
+        secret = getattr(request, "new_client_secret", None)
+        if secret is None:
+            return None
+        response = TemplateResponse(request, "admin/accounts/application/client_secret.html", {
+            **self.admin_site.each_context(request), "opts": self.opts, "application": obj,
+            "secret": secret, "title": f"Client secret of {obj.name}",
+        })
+        add_never_cache_headers(response)
+        return response

@@ -124,7 +124,10 @@ class Command(BaseCommand):
         Application.objects.get_or_create(
             slug=APPLICATION_SLUG,
             defaults={"name": "Scale test application", "home_url": "https://app.scale.example/",
-                      "redirect_urls": "https://app.scale.example/"},
+                      "redirect_urls": "https://app.scale.example/",
+                      # A public client holds no secret: nothing to hash beside the one password.
+                      "client_type": Application.CLIENT_PUBLIC, "hash_client_secret": False,
+                      "client_secret": ""},
         )
         support, _ = User.objects.get_or_create(
             username=SUPPORT_USERNAME,

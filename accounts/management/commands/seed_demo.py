@@ -45,6 +45,15 @@ APPLICATIONS = [
      "https://connect.mitel.example/", "after"),
 ]
 
+# The demo application at /demo-app/ (applications/demo.py): a public OpenID Connect client (PKCE).
+DEMO_APP = {
+    "slug": "demo-app", "name": "Mitel demo application", "client_id": "mitel-demo-app",
+    "home_url": "http://127.0.0.1:8000/demo-app/", "client_type": "public",
+    "skip_authorization": True, "hash_client_secret": False, "client_secret": "",
+    "redirect_uris": "http://127.0.0.1:8000/demo-app/callback/ http://localhost:8000/demo-app/callback/",
+    "post_logout_redirect_uris": "http://127.0.0.1:8000/demo-app/ http://localhost:8000/demo-app/",
+}
+
 SUPPORT_GROUP = "Support staff"
 
 VERIFIED_DOMAINS = {"100003": "contoso.example", "100004": "initech.example"}
@@ -112,6 +121,7 @@ class Command(BaseCommand):
                 defaults={"name": name, "home_url": home, "redirect_urls": redirects,
                           "account_picker": picker},
             )
+        Application.objects.get_or_create(slug=DEMO_APP["slug"], defaults=DEMO_APP)
 
     def _sso_connections(self, accounts: dict[str, MitelAccount]) -> None:
         """Contoso (Entra ID) and Initech (Okta), saved through the service so their SocialApps

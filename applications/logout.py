@@ -1,0 +1,72 @@
+"""Sign-out reaches the applications: the session's refresh tokens die, and they are told."""
+
+import json
+import logging
+import time
+import uuid
+
+import requests
+from django.http import HttpRequest
+from jwcrypto import jwt
+from oauth2_provider.models import get_refresh_token_model
+from oauth2_provider.settings import oauth2_settings
+
+from .models import ApplicationSignIn
+
+logger = logging.getLogger(__name__)
+
+BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+# Seconds to connect and to read: a slow or dead application delays a sign-out this long at most.
+BACKCHANNEL_TIMEOUT = (2, 3)
+
+
+def end_application_sessions(request: HttpRequest, sid: str) -> None:
+    """Revoke the refresh tokens issued under session ``sid``; tell each application (back-channel)."""
+    if not sid:
+        return
+    signins = list(ApplicationSignIn.objects.filter(sid=sid).select_related("application", "user"))
+    RefreshToken = get_refresh_token_model()
+    for signin in signins:
+        RefreshToken.revoke_family(signin.token_family)
+    told = set()
+    for signin in signins:
+        application = signin.application
+        if application.backchannel_logout_uri and application.pk not in told:
+            told.add(application.pk)
+            send_logout_token(request, signin)
+
+
+def logout_token(request: HttpRequest, signin: ApplicationSignIn, *, now: float | None = None) -> str:
+    """An OpenID Connect Back-Channel Logout token, signed like the ID tokens (RS256, ``kid``)."""
+    now = int(now if now is not None else time.time())
+    application = signin.application
+    key = application.jwk_key
+    token = jwt.JWT(
+        header=json.dumps({"typ": "logout+jwt", "alg": "RS256", "kid": key.thumbprint()}),
+        claims=json.dumps({
+            "iss": oauth2_settings.oidc_issuer(request),
+            "aud": application.client_id,
+            "iat": now,
+            "exp": now + 120,
+            "jti": str(uuid.uuid4()),
+            "sub": str(signin.user.sub),
+            "sid": signin.sid,
+            "events": {BACKCHANNEL_LOGOUT_EVENT: {}},
+        }),
+    )
+    token.make_signed_token(key)
+    return token.serialize()
+
+
+def send_logout_token(request: HttpRequest, signin: ApplicationSignIn) -> bool:
+    """POST the token; an application that fails is logged, never allowed to stop the sign-out."""
+    uri = signin.application.backchannel_logout_uri
+    try:
+        response = requests.post(uri, data={"logout_token": logout_token(request, signin)},
+                                 timeout=BACKCHANNEL_TIMEOUT, allow_redirects=False)
+    except requests.RequestException as error:
+        logger.warning("Back-channel logout to %s failed: %s", uri, error)
+        return False
+    if not response.ok:
+        logger.warning("Back-channel logout to %s answered %s", uri, response.status_code)
+    return response.ok

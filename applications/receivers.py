@@ -1,0 +1,54 @@
+"""Signal receivers of downstream identity: remember what the sign-in proved, for the tokens."""
+
+import secrets
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.dispatch import receiver
+from django.utils import timezone
+
+from accounts.sessions import sessions_ended
+
+# What the session's sign-in leaves for applications: the Mitel account chosen, when, and the
+# session id (``sid``) its tokens carry. The method is under accounts' SIGNIN_METHOD_SESSION_KEY.
+SESSION_KEY = "application_signin"
+
+
+@receiver(user_logged_in, dispatch_uid="remember_signin_for_applications")
+def remember_signin_for_applications(sender, request, user, **kwargs) -> None:
+    if request is None or not hasattr(request, "session"):
+        return
+    context = getattr(request, "signin_context", None) or {}
+    account = context.get("account")
+    request.session[SESSION_KEY] = {
+        "account_id": account.pk if account is not None else None,
+        "auth_time": int(timezone.now().timestamp()),
+        "sid": secrets.token_urlsafe(24),
+    }
+
+
+@receiver(user_logged_out, dispatch_uid="end_application_sessions")
+def end_application_sessions_on_sign_out(sender, request, user, **kwargs) -> None:
+    """``/signout/`` and RP-Initiated Logout: the session's application tokens end with it.
+
+    Not when ``prompt=login`` or ``max_age`` ends the session to ask for a fresh proof: the
+    person is still there, and their other applications stay signed in.
+    """
+    if request is None or getattr(request, "reauthenticating", False):
+        return
+    from .logout import end_application_sessions
+
+    end_application_sessions(request, (request.session.get(SESSION_KEY) or {}).get("sid", ""))
+
+
+@receiver(sessions_ended, dispatch_uid="revoke_tokens_of_ended_sessions")
+def revoke_tokens_of_ended_sessions(sender, user, sessions: list[dict], **kwargs) -> None:
+    """Deactivation, or a password change or reset that ends other sessions: their tokens end."""
+    from oauth2_provider.models import get_refresh_token_model
+
+    from .models import ApplicationSignIn
+
+    sids = {(data.get(SESSION_KEY) or {}).get("sid") for data in sessions} - {None, ""}
+    families = ApplicationSignIn.objects.filter(user=user, sid__in=sids).exclude(
+        token_family=None).values_list("token_family", flat=True)
+    for family in families:
+        get_refresh_token_model().revoke_family(family)

@@ -1,0 +1,121 @@
+"""Sign-out: RP-Initiated Logout and /signout/ revoke the session's tokens and tell applications."""
+
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from authlib.jose import JsonWebKey, jwt
+
+from accounts.models import Application, User
+
+from .conftest import SECRET, RelyingParty
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def receiver():
+    """An application's back-channel logout endpoint on loopback: records what it is sent."""
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+            received.append({k: v[0] for k, v in parse_qs(body).items()})
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/logout", received
+    server.shutdown()
+
+
+def signed_in(browser, rp: RelyingParty) -> dict:
+    browser.open(rp.authorize_url())
+    browser.sign_in("alice@acme.example")
+    return rp.exchange(browser.location)
+
+
+def refresh_works(rp: RelyingParty, token: dict) -> bool:
+    return requests.post(rp.config["token_endpoint"], auth=(rp.client_id, SECRET), timeout=10, data={
+        "grant_type": "refresh_token", "refresh_token": token["refresh_token"]}).status_code == 200
+
+
+def test_rp_initiated_logout_revokes_the_tokens_and_sends_a_signed_logout_token(
+        browser, provider, confidential_app, receiver):
+    uri, received = receiver
+    Application.objects.filter(pk=confidential_app.pk).update(
+        backchannel_logout_uri=uri, post_logout_redirect_uris="https://app.mitel.example/bye")
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    token = signed_in(browser, rp)
+    id_claims = rp.id_token_claims(token)
+
+    browser.open(f"{rp.config['end_session_endpoint']}?" + requests.compat.urlencode({
+        "id_token_hint": token["id_token"], "post_logout_redirect_uri": "https://app.mitel.example/bye",
+        "state": "s1"}))
+    assert browser.location == "https://app.mitel.example/bye?state=s1"
+    assert not refresh_works(rp, token)
+    assert browser.session.get(f"{provider}/me/", allow_redirects=False).status_code == 302
+
+    assert len(received) == 1
+    jwks = JsonWebKey.import_key_set(requests.get(rp.config["jwks_uri"], timeout=10).json())
+    claims = jwt.decode(received[0]["logout_token"], jwks)  # signed by the provider's key
+    claims.validate()
+    assert claims["iss"] == rp.config["issuer"] and claims["aud"] == rp.client_id
+    assert claims["sub"] == id_claims["sub"] == str(User.objects.get(username="alice@acme.example").sub)
+    assert claims["sid"] == id_claims["sid"] and "nonce" not in claims
+    assert "http://schemas.openid.net/event/backchannel-logout" in claims["events"]
+
+
+def test_signout_revokes_the_sessions_tokens_but_not_another_devices(browser, provider,
+                                                                      confidential_app):
+    from .http import Browser
+
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    token = signed_in(browser, rp)
+    other_device = Browser(provider)
+    other_rp = RelyingParty(provider, confidential_app, SECRET)
+    other_token = signed_in(other_device, other_rp)
+
+    browser.open("/signout/")
+    browser.submit()
+    assert urlsplit(browser.page.url).path == "/signin/"
+    assert not refresh_works(rp, token)
+    assert refresh_works(other_rp, other_token)
+
+
+def test_an_application_that_fails_never_blocks_the_sign_out(browser, provider, confidential_app):
+    Application.objects.filter(pk=confidential_app.pk).update(
+        backchannel_logout_uri="http://127.0.0.1:9/nobody-listens")
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    token = signed_in(browser, rp)
+    browser.open("/signout/")
+    browser.submit()
+    assert urlsplit(browser.page.url).path == "/signin/"
+    assert not refresh_works(rp, token)
+
+
+def test_a_password_change_that_ends_other_sessions_revokes_their_tokens(browser, provider,
+                                                                          confidential_app):
+    from accounts.services.passwords import change_password
+
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    token = signed_in(browser, rp)
+    alice = User.objects.get(username="alice@acme.example")
+    change_password(alice, "a brand new passphrase for alice", acting_user=alice)
+    assert not refresh_works(rp, token)
+
+
+def test_deactivating_a_user_revokes_their_applications_tokens(browser, provider, confidential_app):
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    token = signed_in(browser, rp)
+    alice = User.objects.get(username="alice@acme.example")
+    alice.is_active = False
+    alice.save()
+    assert not refresh_works(rp, token)
