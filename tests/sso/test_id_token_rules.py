@@ -335,3 +335,27 @@ def test_userinfo_is_checked_when_the_connection_does_not_say_whether_to_fetch_i
     with pytest.raises(TokenRejected) as caught:
         complete(provider, {"id_token": signed(provider.server)})
     assert caught.value.reason == "userinfo_subject"
+
+
+# --- which apps are ours, and where their providers send people back ---------------------------
+
+def test_a_mitel_connections_provider_names_our_callback_not_allauths(provider):
+    from sso.oidc import MitelOIDCProvider
+
+    mitel_provider = MitelOIDCProvider(RequestFactory().get("/"), app=provider.app)
+    assert mitel_provider.get_callback_url() == f"/sso/{PROVIDER_ID}/callback/"
+    assert provider.verifier().get_callback_url(RequestFactory().get("/"), provider.app) == \
+        f"http://testserver/sso/{PROVIDER_ID}/callback/"
+
+
+@pytest.mark.parametrize(("kind", "provider_id", "ours"), [
+    ("openid_connect", "mitel-100003", True),
+    ("openid_connect", "contoso", False),
+    ("openid_connect", "xmitel-100003", False),
+    ("google", "mitel-100003", False),
+])
+def test_only_openid_connect_apps_named_for_a_mitel_account_are_ours(kind, provider_id, ours):
+    from sso.oidc import is_mitel_app
+
+    assert is_mitel_app(SocialApp(provider=kind, provider_id=provider_id)) is ours
+    assert is_mitel_app(None) is False
