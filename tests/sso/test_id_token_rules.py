@@ -188,6 +188,7 @@ def test_a_token_without_a_key_id_is_refused(provider):
 
 
 def test_a_token_under_a_key_id_never_published_is_refused(provider):
+    assert str(TokenRejected("unknown_key")) == "unknown_key"  # what the audit trail records
     error = refusal(provider, signed(provider.server, kid="k9"))
     assert error.reason == "unknown_key" and str(error) == "unknown_key: 'k9'"
 
@@ -311,7 +312,7 @@ def complete(provider, response: dict):
 def test_an_answer_without_an_id_token_is_refused(provider):
     with pytest.raises(TokenRejected) as caught:
         complete(provider, {"access_token": "access"})
-    assert caught.value.reason == "no_id_token"
+    assert caught.value.reason == "no_id_token" and str(caught.value) == "no_id_token"
 
 
 def test_userinfo_about_the_same_person_completes_the_login(provider):
@@ -359,3 +360,11 @@ def test_only_openid_connect_apps_named_for_a_mitel_account_are_ours(kind, provi
 
     assert is_mitel_app(SocialApp(provider=kind, provider_id=provider_id)) is ours
     assert is_mitel_app(None) is False
+
+
+def test_a_connection_that_does_not_fetch_userinfo_completes_from_the_id_token_alone(provider):
+    provider.app.settings = {"server_url": provider.server.issuer, "fetch_userinfo": False}
+    provider.app.save()
+    provider.server.userinfo = {"sub": "someone-else"}  # never asked for
+    login = complete(provider, {"id_token": signed(provider.server)})
+    assert login.account.uid == SUB
