@@ -319,6 +319,9 @@ def test_userinfo_about_the_same_person_completes_the_login(provider):
     provider.server.userinfo = {"sub": SUB, "name": "Pat Doe"}
     login = complete(provider, {"id_token": signed(provider.server)})
     assert login.account.uid == SUB
+    # What the claims are read from later (sso/claims.py): Okta names the user in userinfo only.
+    assert login.account.extra_data["userinfo"] == {"sub": SUB, "name": "Pat Doe"}
+    assert login.account.extra_data["id_token"]["sub"] == SUB
 
 
 @pytest.mark.parametrize("userinfo", [{"sub": "someone-else"}, {"name": "no subject"}, ["a", "list"]])
