@@ -238,7 +238,8 @@ def test_a_key_set_without_keys_is_refused(provider):
 
 
 def test_a_token_signed_with_another_key_under_the_published_kid_is_refused(provider):
-    assert refusal(provider, signed(provider.server, key=NEXT_RSA_KEY)).reason == "signature"
+    error = refusal(provider, signed(provider.server, key=NEXT_RSA_KEY))
+    assert str(error) == "signature: Signature verification failed"
 
 
 def test_a_discovery_document_for_another_issuer_is_refused(provider):
@@ -255,12 +256,15 @@ def test_a_token_missing_a_required_claim_is_refused(provider, claim):
 
 
 def test_a_token_missing_sub_or_iat_is_refused_as_invalid(provider):
-    assert refusal(provider, signed(provider.server, sub=None)).reason == "invalid_id_token"
-    assert refusal(provider, signed(provider.server, iat=None)).reason == "invalid_id_token"
+    assert str(refusal(provider, signed(provider.server, sub=None))) == \
+        'invalid_id_token: Token is missing the "sub" claim'
+    assert str(refusal(provider, signed(provider.server, iat=None))) == \
+        'invalid_id_token: Token is missing the "iat" claim'
 
 
 def test_a_token_of_another_issuer_is_refused(provider):
-    assert refusal(provider, signed(provider.server, iss="https://elsewhere.example")).reason == "issuer"
+    assert str(refusal(provider, signed(provider.server, iss="https://elsewhere.example"))) == \
+        "issuer: Invalid issuer"
 
 
 def test_a_token_expired_within_the_clock_skew_is_accepted(provider):
@@ -270,7 +274,8 @@ def test_a_token_expired_within_the_clock_skew_is_accepted(provider):
 
 def test_a_token_expired_for_longer_than_the_clock_skew_is_refused(provider):
     now = int(time.time())
-    assert refusal(provider, signed(provider.server, exp=now - 60, iat=now - 600)).reason == "expired"
+    assert str(refusal(provider, signed(provider.server, exp=now - 60, iat=now - 600))) == \
+        "expired: Signature has expired"
 
 
 def test_a_token_issued_slightly_in_the_future_is_accepted(provider):
@@ -300,7 +305,8 @@ def test_several_audiences_are_refused_unless_azp_names_this_client(provider, az
 
 
 def test_an_audience_of_another_client_is_refused(provider):
-    assert refusal(provider, signed(provider.server, aud="another-client")).reason == "audience"
+    assert str(refusal(provider, signed(provider.server, aud="another-client"))) == \
+        "audience: Audience doesn't match"
 
 
 # --- the whole answer: ID token and userinfo ----------------------------------------------------
