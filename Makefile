@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 DEV_ENV := DEBUG=1
 
-.PHONY: install run test lint bench screenshots clean
+.PHONY: install run test lint bench screenshots clean mutation
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,16 @@ screenshots: install $(NODE_STAMP)
 	SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/browser/test_screens.py -q -p no:cacheprovider
 	@if command -v pngquant >/dev/null; then pngquant --force --ext .png --quality 65-90 --skip-if-larger \
 		--strip docs/screenshots/*.png || test $$? -ge 98; else echo "(apt-get install pngquant makes them smaller)"; fi
+
+# Mutation testing of the security modules ([tool.mutmut] in pyproject.toml), then the kill rate of
+# each (scripts/mutation_report.py; equivalent mutants in scripts/mutation-equivalents.txt). Not part
+# of `make test` or CI: tens of minutes. MUTANTS limits the run, e.g. MUTANTS='sso.oidc.*'; a run
+# starts afresh unless MUTATION_KEEP=1 (then only mutants without a result run).
+mutation: install
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-mutation.txt
+	$(if $(MUTATION_KEEP),,rm -rf mutants)
+	$(BIN)/mutmut run $(MUTANTS)
+	$(BIN)/python scripts/mutation_report.py --list
 
 lint: install
 	$(BIN)/ruff check .
