@@ -44,6 +44,17 @@ if not SECRET_KEY:
     SECRET_KEY = "django-insecure-local-development-key-do-not-use-in-production"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
+# The site's public origin (https://signin.mitel.example): the base of every link in an e-mail, never
+# the request's Host header (SECURITY.md 42), and the OpenID Connect issuer. Required unless DEBUG;
+# with DEBUG and none set, links use http://127.0.0.1:8000 and the issuer each request's origin.
+PUBLIC_URL = os.environ.get("PUBLIC_URL", "").strip().rstrip("/")
+PUBLIC_URL_CONFIGURED = bool(PUBLIC_URL)
+if not PUBLIC_URL:
+    if not DEBUG:
+        raise ImproperlyConfigured("Set PUBLIC_URL, e.g. https://signin.mitel.example (or DEBUG=1).")
+    PUBLIC_URL = "http://127.0.0.1:8000"
+if not PUBLIC_URL.startswith(("https://", "http://")) or "/" in PUBLIC_URL.split("://", 1)[1]:
+    raise ImproperlyConfigured("PUBLIC_URL is a scheme and a host, e.g. https://signin.mitel.example.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
@@ -69,6 +80,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "axes",
     "applications",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -285,10 +297,8 @@ DOMAIN_VERIFICATION_TIMEOUT = env_int("DOMAIN_VERIFICATION_TIMEOUT", 5)
 from applications.keys import pem_blocks, signing_key  # noqa: E402
 from applications.policy import pkce_required  # noqa: E402
 
-# The site's public origin (https://signin.mitel.example): the OpenID Connect issuer, and the base of
-# links in e-mails. Unset, the issuer is the origin of each request: fine for a laptop, not behind a
-# proxy that rewrites Host.
-PUBLIC_URL = os.environ.get("PUBLIC_URL", "").strip().rstrip("/")
+# The issuer is PUBLIC_URL (set at the top). Unset (DEBUG only), the origin of each request: fine for
+# a laptop, not behind a proxy that rewrites Host.
 # Where DEBUG keeps the development signing key it makes on first use (outside the repository).
 OIDC_DEVELOPMENT_KEY_FILE = Path(
     os.environ.get("OIDC_DEVELOPMENT_KEY_FILE") or BASE_DIR / ".venv" / "oidc-development-key.pem"
@@ -304,7 +314,7 @@ OAUTH2_PROVIDER = {
     "OIDC_RSA_PRIVATE_KEY": signing_key(os.environ.get("OIDC_RSA_PRIVATE_KEY", ""), debug=DEBUG,
                                         development_path=OIDC_DEVELOPMENT_KEY_FILE),
     "OIDC_RSA_PRIVATE_KEYS_INACTIVE": pem_blocks(os.environ.get("OIDC_RSA_PRIVATE_KEYS_INACTIVE", "")),
-    "OIDC_ISS_ENDPOINT": PUBLIC_URL,
+    "OIDC_ISS_ENDPOINT": PUBLIC_URL if PUBLIC_URL_CONFIGURED else "",
     "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
     "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
     # DOT would delete every token of the user, on every device: the session's own are revoked
@@ -370,6 +380,15 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Mitel sign-in <no-reply@mitel.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Mail leaves the request through Django's Tasks framework: the request stores a task in the
+# database, the worker (`manage.py db_worker`, README "Deployment") sends it.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Forgot-password e-mails (accounts.services.passwords): at most this many to one user, and
+# requests from one client address, per hour. Past either, the same answer and nothing sent.
+PASSWORD_RESET_MAILS_PER_USER = env_int("PASSWORD_RESET_MAILS_PER_USER", 3)
+PASSWORD_RESET_REQUESTS_PER_ADDRESS = env_int("PASSWORD_RESET_REQUESTS_PER_ADDRESS", 20)
 
 # --- Static files, language, logging ----------------------------------------------------------
 

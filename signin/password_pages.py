@@ -16,7 +16,7 @@ from accounts.models import User
 from accounts.services.passwords import (
     check_reset_token,
     complete_password_reset,
-    send_password_reset,
+    request_password_reset,
     user_from_uidb64,
 )
 
@@ -35,7 +35,7 @@ def password_forgot(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ForgotPasswordForm(request.POST)
         if form.is_valid():
-            send_password_reset(form.cleaned_data["login"], request=request)
+            request_password_reset(form.cleaned_data["login"], request=request)
             return redirect("signin:password_forgot_sent")
     else:
         flow = resume(request)

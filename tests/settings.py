@@ -4,6 +4,9 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-" + "x" * 40)
 os.environ.setdefault("HTTPS", "0")
+# E-mailed links start with the test client's origin; the OpenID Connect issuer stays each
+# request's origin, as on a laptop (live-server tests run on a port of their own).
+os.environ.setdefault("PUBLIC_URL", "http://testserver")
 
 from mitel_portal.settings import *  # noqa: E402,F403
 
@@ -25,4 +28,7 @@ DOMAIN_VERIFICATION_TIMEOUT = 2
 # The provider signs with a key made for this run (production's comes from OIDC_RSA_PRIVATE_KEY).
 from applications.keys import generate_pem  # noqa: E402
 
-OAUTH2_PROVIDER = {**OAUTH2_PROVIDER, "OIDC_RSA_PRIVATE_KEY": generate_pem()}  # noqa: F405
+OAUTH2_PROVIDER = {**OAUTH2_PROVIDER, "OIDC_RSA_PRIVATE_KEY": generate_pem(),  # noqa: F405
+                   "OIDC_ISS_ENDPOINT": ""}
+# Tasks run when enqueued; tests/accounts/test_password_reset_mail.py runs the database worker once.
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

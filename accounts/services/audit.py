@@ -26,10 +26,16 @@ def record(
     application: Application | None = None,
     username: str = "",
     method: str = "",
+    ip_address: str | None = None,
+    user_agent: str = "",
     **detail: Any,
 ) -> AuditEvent:
-    """Write one audit event. Call it inside the transaction of the change it records."""
-    ip, agent = None, ""
+    """Write one audit event. Call it inside the transaction of the change it records.
+
+    The client's address and browser come from ``request``; work done outside the request (a task)
+    passes the ones its request recorded as ``ip_address`` and ``user_agent``.
+    """
+    ip, agent = ip_address, user_agent[:512]
     if request is not None:
         ip = client_ip(request)
         agent = request.META.get("HTTP_USER_AGENT", "")[:512]

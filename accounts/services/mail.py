@@ -3,12 +3,19 @@
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 from ..models import User
 
 logger = logging.getLogger(__name__)
+
+
+def public_url(path: str) -> str:
+    """``path`` on this service as people reach it: ``PUBLIC_URL``, never the request's Host header,
+    which whoever sends the request chooses (a link to their own server would carry a reset token)."""
+    return settings.PUBLIC_URL + path
 
 
 def send_template_mail(user: User, template: str, context: dict[str, Any] | None = None) -> bool:

@@ -2,6 +2,7 @@
 
 import math
 import unicodedata
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,12 +20,13 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from ..clientip import client_ip
 from ..models import AuditEvent, MitelAccount, User
 from ..sessions import end_sessions
 from ..usernames import canonical_username
 from . import audit
 from .bounds import ensure_within_reach
-from .mail import send_template_mail
+from .mail import public_url, send_template_mail
 from .memberships import audit_accounts
 
 # --- Expiry policy ------------------------------------------------------------------------------
@@ -134,7 +136,7 @@ def _set_password(user: User, new_password: str, *, kind: str, request: HttpRequ
         audit.record_about(kind, request=request, user=user, actor=acting_user or user,
                            accounts=accounts, sessions_ended=ended, **detail)
     template = "password_reset_done" if kind == AuditEvent.Kind.PASSWORD_RESET else "password_changed"
-    transaction.on_commit(partial(_mail, template, user, request=request, when=now), robust=True)
+    transaction.on_commit(partial(_mail, template, user, when=now), robust=True)
     return ended
 
 
@@ -207,40 +209,101 @@ def identity_provider_accounts(user: User) -> list[MitelAccount]:
     return []
 
 
-def send_password_reset(user_or_address: User | str, *, request: HttpRequest,
-                        acting_user: User | None = None) -> int:
-    """E-mail each matching user a single-use reset link, or, to Single Sign On users, where to reset.
+def request_password_reset(typed: str, *, request: HttpRequest) -> None:
+    """The forgot-password page's one call: queue the e-mail, whatever was typed.
 
-    Says nothing about who exists: unknown addresses, users without an address and mail-server
-    errors are recorded and logged, never raised, so every caller can answer the same whatever
-    happened. Returns the number of e-mails the mail server accepted (for the Connect Portal).
-    From the Connect Portal (``acting_user``), raises PermissionDenied for a user beyond reach.
+    The request does the same work whoever ``typed`` names (it stores one task), so its answer and
+    its time say nothing about who exists (SECURITY.md 42); the worker looks the user up, applies
+    the limits and sends (``send_requested_password_reset``).
     """
-    if isinstance(user_or_address, User):
-        ensure_within_reach(user_or_address, acting_user)
-        users = [user_or_address] if user_or_address.is_active else []
-        typed = user_or_address.username
-    else:
-        typed = str(user_or_address)
-        users = users_for_reset(typed)
+    from ..tasks import send_requested_password_reset as task
+
+    task.enqueue(typed, ip_address=client_ip(request),
+                 user_agent=request.META.get("HTTP_USER_AGENT", "")[:512])
+
+
+def send_requested_password_reset(typed: str, *, ip_address: str | None, user_agent: str = "",
+                                  now: datetime | None = None) -> int:
+    """Mail what the forgot-password page was asked for, within the limits; record every request.
+
+    At most ``PASSWORD_RESET_REQUESTS_PER_ADDRESS`` requests from one client address and
+    ``PASSWORD_RESET_MAILS_PER_USER`` e-mails to one user per hour: past either, nothing is sent
+    and the refusal is recorded. Returns the number of e-mails the mail server accepted.
+    """
+    now = now or timezone.now()
+    # An event about a person is written once per account of theirs (audit.record_about): the
+    # request's id in each lets the limits count requests, not rows.
+    origin = {"ip_address": ip_address, "user_agent": user_agent, "request": uuid.uuid4().hex}
+    if ip_address and _requests_from(ip_address, now=now) >= settings.PASSWORD_RESET_REQUESTS_PER_ADDRESS:
+        audit.record(AuditEvent.Kind.PASSWORD_RESET_REQUESTED, username=canonical_username(typed),
+                     refused="too_many_from_address", **origin)
+        return 0
+    users = users_for_reset(typed)
     if not users:
-        audit.record(AuditEvent.Kind.PASSWORD_RESET_REQUESTED, request=request, actor=acting_user,
-                     username=canonical_username(typed), matched=False)
+        audit.record(AuditEvent.Kind.PASSWORD_RESET_REQUESTED, username=canonical_username(typed),
+                     matched=False, **origin)
         return 0
     sent = 0
     for user in users:
-        providers = identity_provider_accounts(user)
-        audit.record_about(AuditEvent.Kind.PASSWORD_RESET_REQUESTED, request=request, user=user,
-                           actor=acting_user, matched=True, single_sign_on=bool(providers),
-                           has_email=bool(user.email),
-                           accounts=audit_accounts(user, acting_user) if acting_user else None)
-        if providers:
-            sent += _mail("password_reset_sso", user, request=request, accounts=providers)
-        else:
-            url = request.build_absolute_uri(reset_link_path(user))
-            sent += _mail("password_reset", user, request=request, reset_url=url,
-                          valid_minutes=settings.PASSWORD_RESET_TIMEOUT // 60)
+        with transaction.atomic():
+            # One worker at a time counts this user's e-mails (a row lock on PostgreSQL).
+            User.objects.select_for_update().filter(pk=user.pk).exists()
+            refused = _requests_of(user, now=now) >= settings.PASSWORD_RESET_MAILS_PER_USER
+            providers = identity_provider_accounts(user)
+            audit.record_about(AuditEvent.Kind.PASSWORD_RESET_REQUESTED, user=user, matched=True,
+                               single_sign_on=bool(providers), has_email=bool(user.email),
+                               **({"refused": "too_many_for_user"} if refused else {}), **origin)
+        if not refused:
+            sent += _send_reset_mail(user, providers)
     return sent
+
+
+def _recent_requests(now: datetime):
+    """Forgot-password requests of the last hour that were not refused (support's sends excluded)."""
+    return AuditEvent.objects.filter(
+        kind=AuditEvent.Kind.PASSWORD_RESET_REQUESTED, actor__isnull=True,
+        created_at__gt=now - timedelta(hours=1), created_at__lte=now,
+    ).exclude(detail__has_key="refused")
+
+
+def _requests_from(ip_address: str, *, now: datetime) -> int:
+    return _count_requests(_recent_requests(now).filter(ip_address=ip_address))
+
+
+def _requests_of(user: User, *, now: datetime) -> int:
+    return _count_requests(_recent_requests(now).filter(user=user))
+
+
+def _count_requests(events) -> int:
+    return events.order_by().values("detail__request").distinct().count()
+
+
+def send_password_reset(user: User, *, request: HttpRequest, acting_user: User | None = None) -> int:
+    """E-mail the user a single-use reset link, or, to a Single Sign On user, where to reset.
+
+    For support in the Connect Portal (``acting_user``), and for anyone who sends a user a link:
+    at once, and no limit applies. Mail-server errors are recorded and logged, never raised.
+    Returns the number of e-mails the mail server accepted. Raises PermissionDenied for a user
+    beyond ``acting_user``'s reach.
+    """
+    ensure_within_reach(user, acting_user)
+    if not user.is_active:
+        audit.record(AuditEvent.Kind.PASSWORD_RESET_REQUESTED, request=request, actor=acting_user,
+                     username=user.username, matched=False)
+        return 0
+    providers = identity_provider_accounts(user)
+    audit.record_about(AuditEvent.Kind.PASSWORD_RESET_REQUESTED, request=request, user=user,
+                       actor=acting_user, matched=True, single_sign_on=bool(providers),
+                       has_email=bool(user.email),
+                       accounts=audit_accounts(user, acting_user) if acting_user else None)
+    return _send_reset_mail(user, providers)
+
+
+def _send_reset_mail(user: User, providers: list[MitelAccount]) -> int:
+    if providers:
+        return int(_mail("password_reset_sso", user, accounts=providers))
+    return int(_mail("password_reset", user, reset_url=public_url(reset_link_path(user)),
+                     valid_minutes=settings.PASSWORD_RESET_TIMEOUT // 60))
 
 
 def complete_password_reset(user: User, new_password: str, *, request: HttpRequest | None = None,
@@ -263,7 +326,7 @@ def complete_password_reset(user: User, new_password: str, *, request: HttpReque
 # --- Mail ---------------------------------------------------------------------------------------
 
 
-def _mail(template: str, user: User, *, request: HttpRequest | None = None, **context) -> bool:
+def _mail(template: str, user: User, **context) -> bool:
     """A password e-mail: it offers the forgotten-password page to whoever did not ask for it."""
-    forgot_url = request.build_absolute_uri(reverse("signin:password_forgot")) if request else ""
+    forgot_url = public_url(reverse("signin:password_forgot"))
     return send_template_mail(user, template, {"forgot_url": forgot_url, **context})
