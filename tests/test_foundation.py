@@ -177,6 +177,7 @@ def _production_env(**extra):
         DJANGO_SETTINGS_MODULE="mitel_portal.settings",
         SECRET_KEY="a-production-secret-key-" + "k" * 50 + "-with-enough-entropy-0123456789",
         ALLOWED_HOSTS="signin.mitel.example",
+        PUBLIC_URL="https://signin.mitel.example",
         EMAIL_HOST="smtp.mitel.example",
         **extra,
     )
@@ -201,6 +202,21 @@ def test_production_refuses_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("public_url", [None, "signin.mitel.example", "https://signin.mitel.example/app"])
+def test_production_refuses_to_start_without_a_public_url(public_url):
+    env = _production_env()
+    if public_url is None:
+        del env["PUBLIC_URL"]
+    else:
+        env["PUBLIC_URL"] = public_url
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True,
+        text=True, check=False,
+    )
+    assert result.returncode != 0
+    assert "PUBLIC_URL" in result.stderr
 
 
 def test_production_hashes_with_argon2id_at_owasp_parameters_and_verifies_pbkdf2():
