@@ -161,6 +161,28 @@ SAFE_LOOKUP_SUFFIXES = frozenset(
 )
 
 
+# What Django's date drill-down (date_hierarchy) accepts: it turns a longer number into a date with
+# int(), and a year past 9999 into a 500 (OverflowError) rather than a bad-request answer.
+DATE_PART_DIGITS = {"year": 4, "month": 2, "day": 2}
+
+
+def unusable_query(query, date_hierarchy: str | None) -> str:
+    """Why a changelist URL's search or filters cannot be used, or "" when they can.
+
+    NUL cannot be sent to PostgreSQL at all (psycopg refuses it, a 500); dates are checked before
+    Django's drill-down reads them.
+    """
+    for key, values in query.lists():
+        if "\x00" in key or any("\x00" in value for value in values):
+            return "A search or filter cannot contain the NUL character."
+        if date_hierarchy and key.startswith(date_hierarchy + "__"):
+            digits = DATE_PART_DIGITS.get(key.removeprefix(date_hierarchy + "__"))
+            if digits and any(not (value.isascii() and value.isdigit()) or len(value) > digits
+                              for value in values):
+                return "That date is not one the Connect Portal can show."
+    return ""
+
+
 class PortalModelAdmin(admin.ModelAdmin):
     """The base of every Connect Portal model admin.
 
@@ -181,6 +203,15 @@ class PortalModelAdmin(admin.ModelAdmin):
         if obj is None:
             raise Http404("No such object.")
         return obj
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        """A search or filter that cannot be used answers 400 with the reason, never a 500."""
+        problem = unusable_query(request.GET, self.date_hierarchy)
+        if problem:
+            context = {**self.admin_site.each_context(request), "title": "Bad search",
+                       "problem": problem, "changelist_url": request.path}
+            return TemplateResponse(request, "admin/portal/bad_query.html", context, status=400)
+        return super().changelist_view(request, extra_context)
 
     def lookup_allowed(self, lookup: str, value, request: HttpRequest) -> bool:
         allowed_names, field_paths = set(), set()

@@ -329,7 +329,13 @@ class UserAdmin(PortalModelAdmin):
         if not has_global(request.user, Ability.VIEW_USERS) or not search_term.strip():
             return super().get_search_results(request, queryset, search_term)
         for word in smart_split(search_term):
-            word = unescape_string_literal(word) if word[0] in "\"'" else word
+            # "a phrase" as Django's own search; a quote left open ('globex) is not part of the word.
+            if len(word) > 1 and word[0] in "\"'" and word[-1] == word[0]:
+                word = unescape_string_literal(word)
+            else:
+                word = word.strip("\"'")
+            if not word:
+                continue
             queryset = queryset.filter(pk__in=users_matching(word))
         return queryset, False
 

@@ -90,6 +90,7 @@ def test_support_sends_are_not_held_back_by_the_limit(settings, rf, mailoutbox):
     assert len(mailoutbox) == 2
 
 
+@pytest.mark.django_db(transaction=True)  # the worker commits, and closes connections between tasks
 def test_the_page_only_queues_the_mail_and_the_worker_sends_it(settings, mailoutbox):
     """With the database backend of production: the request stores a task, ``db_worker`` mails it."""
     from django_tasks_db.models import DBTaskResult
