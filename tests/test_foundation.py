@@ -141,7 +141,8 @@ def test_healthz_is_200_when_database_and_cache_answer(client):
 
 
 @pytest.mark.django_db
-def test_healthz_is_503_when_the_cache_is_down(client, settings):
+def test_healthz_stays_200_and_says_degraded_when_the_cache_is_down(client, settings):
+    """A node signs people in without Redis: a load balancer must keep it (SECURITY.md 37)."""
     settings.CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
@@ -150,8 +151,22 @@ def test_healthz_is_503_when_the_cache_is_down(client, settings):
         }
     }
     response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.json()["cache"] == "down"
+    assert response.status_code == 200
+    assert response.json() == {"status": "degraded", "database": "ok", "cache": "down"}
+
+
+def test_with_the_cache_down_people_sign_in_and_healthz_keeps_the_node(demo, settings):
+    from django.test import Client
+
+    from tests.signin import sign_in
+
+    settings.CACHES = {"default": {
+        "BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "IGNORE_EXCEPTIONS": True}}}
+    client = Client()
+    assert sign_in(client, "alice@acme.example", app="connect-portal").status_code == 302
+    assert client.get("/me/").status_code == 200
+    assert client.get("/healthz").status_code == 200
 
 
 @pytest.mark.django_db
