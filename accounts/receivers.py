@@ -25,7 +25,16 @@ def record_sign_in(sender, request, user: User, **kwargs) -> None:
     # Only this username's failures are forgiven: axes' own reset would clear the client IP's
     # count too, which an attacker could use between guesses.
     AccessAttempt.objects.filter(username=user.username).delete()
-    audit.record(AuditEvent.Kind.SIGN_IN, request=request, user=user, **_context(request))
+    context = _context(request)
+
+    def write() -> None:
+        audit.record(AuditEvent.Kind.SIGN_IN, request=request, user=user, **context)
+
+    session = getattr(request, "session", None)
+    if hasattr(session, "save_with"):
+        session.save_with(write)  # the event commits with the signed-in session, or not at all
+    else:
+        write()
 
 
 @receiver(user_login_failed, dispatch_uid="audit_sign_in_failed")

@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "django.contrib.sites",
     # Before connect_portal: its admin replaces DOT's for the one Application registry.
     "oauth2_provider",
+    # Before connect_portal, whose admin unregisters its task results (mail arguments, addresses).
+    "django_tasks_db",
     "accounts",
     "signin",
     "connect_portal",
@@ -80,7 +82,6 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "axes",
     "applications",
-    "django_tasks_db",
 ]
 
 MIDDLEWARE = [

@@ -5,8 +5,8 @@ from django.db import OperationalError
 from django.db.backends.utils import CursorWrapper
 from django.test import Client
 
-from accounts.models import AuditEvent, User
-from tests.signin import enter_username
+from accounts.models import AuditEvent, User, UserSession
+from tests.signin import DEMO_PASSWORD, enter_password, enter_username, stay_signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -73,3 +73,63 @@ def test_other_errors_get_a_plain_500_page(demo, monkeypatch):
     response = client.get("/signin/")
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.content.decode()
+
+
+# --- The sign-in and its audit event commit together -------------------------------------------
+
+
+def signed_in_events() -> int:
+    return AuditEvent.objects.filter(kind=AuditEvent.Kind.SIGN_IN).count()
+
+
+def at_stay_signed_in(demo) -> Client:
+    """alice's sign-in, with the password accepted: "Stay signed in?" is all that is left."""
+    client = Client(raise_request_exception=False)
+    enter_username(client, "alice@acme.example", app="connect-portal")
+    assert enter_password(client, DEMO_PASSWORD)["Location"] == "/signin/stay/"
+    return client
+
+
+def test_a_database_error_while_the_session_is_saved_gives_the_503_page_and_no_sign_in(demo, monkeypatch):
+    client = at_stay_signed_in(demo)
+    save = UserSession.save
+
+    def connection_lost(self, *args, **kwargs):
+        if kwargs.get("force_update"):  # SessionMiddleware's save of the signed-in session
+            raise OperationalError("server closed the connection unexpectedly")
+        return save(self, *args, **kwargs)
+
+    monkeypatch.setattr(UserSession, "save", connection_lost)
+    response = stay_signed_in(client)
+    assert response.status_code == 503
+    assert "temporarily unavailable" in response.content.decode()
+    assert signed_in_events() == 0
+    monkeypatch.setattr(UserSession, "save", save)
+    assert client.get("/me/").status_code == 302  # the browser is not signed in
+
+
+def test_a_failed_audit_write_leaves_the_session_unsaved(demo, monkeypatch):
+    from accounts.services import audit
+
+    client = at_stay_signed_in(demo)
+    record = audit.record
+
+    def audit_fails(kind, **kwargs):
+        if kind == AuditEvent.Kind.SIGN_IN:
+            raise OperationalError("server closed the connection unexpectedly")
+        return record(kind, **kwargs)
+
+    monkeypatch.setattr(audit, "record", audit_fails)
+    assert stay_signed_in(client).status_code == 503
+    assert not UserSession.objects.filter(user_id=demo["alice@acme.example"].pk).exists()
+    monkeypatch.setattr(audit, "record", record)
+    assert client.get("/me/").status_code == 302
+
+
+def test_a_sign_in_that_reaches_the_browser_is_recorded_once(demo):
+    client = at_stay_signed_in(demo)
+    assert stay_signed_in(client).status_code == 302
+    assert client.get("/me/").status_code == 200
+    [event] = AuditEvent.objects.filter(kind=AuditEvent.Kind.SIGN_IN)
+    assert (event.user.username, event.method, event.account.account_number) == (
+        "alice@acme.example", "password", "100001")

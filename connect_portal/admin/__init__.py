@@ -1,6 +1,9 @@
 """The Connect Portal's model admins: users, invitations, Mitel accounts, applications, SSO
 connections, domains, linked identities and the audit trail."""
 
+from django.contrib import admin
+from django_tasks_db.models import DBTaskResult
+
 # otp takes django-otp's own admin out (SECURITY.md 53)
 from . import (  # noqa: F401  (each registers)
     audit,
@@ -12,3 +15,8 @@ from . import (  # noqa: F401  (each registers)
     sso,
     users,
 )
+
+# The task queue holds what people typed on the forgot-password page and their addresses: not a
+# Connect Portal page. Operators read the worker's log (README "Deployment").
+if admin.site.is_registered(DBTaskResult):
+    admin.site.unregister(DBTaskResult)
