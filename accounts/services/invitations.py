@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from ..models import AuditEvent, Invitation, Membership, MitelAccount, Role, User
 from . import audit, memberships
-from .mail import send_template_mail
+from .mail import public_url, send_template_mail
 
 
 class InvitationRefused(memberships.RoleRuleViolation):
@@ -177,5 +177,5 @@ def _mail(invitation: Invitation, request: HttpRequest | None) -> bool:
         "account": invitation.account,
         "roles": [role.label for role in invitation.role_list],
         "inviter": invitation.invited_by.get_full_name() if invitation.invited_by else "",
-        "accept_url": request.build_absolute_uri(path) if request is not None else path,
+        "accept_url": public_url(path),  # never from the request's Host (SECURITY.md 42)
     })
