@@ -233,7 +233,7 @@ def send_requested_password_reset(typed: str, *, ip_address: str | None, user_ag
     now = now or timezone.now()
     # An event about a person is written once per account of theirs (audit.record_about): the
     # request's id in each lets the limits count requests, not rows.
-    origin = {"ip_address": ip_address, "user_agent": user_agent, "request": uuid.uuid4().hex}
+    origin = {"ip_address": ip_address, "user_agent": user_agent, "request_id": uuid.uuid4().hex}
     if ip_address and _requests_from(ip_address, now=now) >= settings.PASSWORD_RESET_REQUESTS_PER_ADDRESS:
         audit.record(AuditEvent.Kind.PASSWORD_RESET_REQUESTED, username=canonical_username(typed),
                      refused="too_many_from_address", **origin)
@@ -275,7 +275,7 @@ def _requests_of(user: User, *, now: datetime) -> int:
 
 
 def _count_requests(events) -> int:
-    return events.order_by().values("detail__request").distinct().count()
+    return events.order_by().values("detail__request_id").distinct().count()
 
 
 def send_password_reset(user: User, *, request: HttpRequest, acting_user: User | None = None) -> int:

@@ -66,6 +66,17 @@ def test_reset_mails_to_one_user_stop_at_the_limit_with_the_same_answer(settings
     assert mailoutbox[-1].to == ["bob@acme.example"]
 
 
+def test_the_limit_counts_requests_not_the_events_of_each_account(settings, mailoutbox):
+    """A user in two accounts gets an event in each for one request: still one request."""
+    settings.PASSWORD_RESET_MAILS_PER_USER = 2
+    bob = member("bob@multi.example")
+    MembershipFactory(user=bob)
+    for n in range(3):
+        ask_for_reset(bob.username, address=f"192.0.2.{n}")
+    assert len(mailoutbox) == 2
+    assert refusals() == [(bob.username, "too_many_for_user")] * 2  # one per account
+
+
 def test_requests_from_one_address_stop_at_the_limit_with_the_same_answer(settings, mailoutbox):
     settings.PASSWORD_RESET_REQUESTS_PER_ADDRESS = 2
     for name in ("alice", "bob", "carol"):
