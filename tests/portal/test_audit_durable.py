@@ -45,8 +45,8 @@ def enrol(user):
 CHANGES = {
     AuditEvent.Kind.PASSWORD_CHANGED: lambda user: passwords.change_password(user, NEW_PASSWORD),
     AuditEvent.Kind.PASSWORD_RESET: lambda user: passwords.complete_password_reset(user, NEW_PASSWORD),
-    AuditEvent.Kind.PASSWORD_RESET_REQUESTED: lambda user: passwords.send_password_reset(
-        user.username, request=request_for()),
+    AuditEvent.Kind.PASSWORD_RESET_REQUESTED: lambda user: passwords.send_requested_password_reset(
+        user.username, ip_address="192.0.2.1"),
     AuditEvent.Kind.SIGN_OUT: sign_out,
     AuditEvent.Kind.MFA_ENROLLED: enrol,
     AuditEvent.Kind.MFA_REMOVED: lambda user: (enrol(user), totp.remove_devices(user, acting_user=user)),
