@@ -6,4 +6,6 @@ class AccountsConfig(AppConfig):
     verbose_name = "Users and Mitel accounts"
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (connects the signal receivers)
+        from . import conf, receivers  # noqa: F401  (connects the signal receivers)
+
+        conf.check()

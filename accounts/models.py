@@ -634,3 +634,46 @@ class UserSession(AbstractBaseSession):
         from .sessions import SessionStore
 
         return SessionStore
+
+
+class LockoutCounter(models.Model):
+    """Wrong passwords and MFA codes counted against one username, device cookie or client address.
+
+    Counted before the password is hashed, under a row lock, so that no parallel burst checks more
+    than the limit (``services/lockouts.py``, SECURITY.md 41).
+    """
+
+    class Scope(models.TextChoices):
+        USERNAME = "username", "Username"  # attempts from browsers without its device cookie
+        DEVICE = "device", "Device"  # attempts from one browser holding the username's device cookie
+        ADDRESS = "address", "Address"  # attempts from one client address, without a device cookie
+
+    scope = models.CharField(max_length=16, choices=Scope.choices)
+    # The canonical username, "<username> <device id>", or the IP address.
+    key = models.CharField(max_length=320)
+    username = models.CharField(max_length=254, blank=True, db_index=True)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    # Lockouts in a row: each one doubles the next cool-off (``accounts/conf.py``).
+    lockouts = models.PositiveIntegerField(default=0)
+    # The last few client addresses that failed, for support (username and device scopes).
+    addresses = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="lockout_counter_scope_key"),
+        ]
+        indexes = [models.Index(fields=["scope", "locked_until"], name="lockout_scope_locked_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} {self.key}: {self.failures}"
+
+
+class AddressBlock(LockoutCounter):
+    """A client address's count, as support sees and lifts its block in the Connect Portal."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "blocked address"
+        verbose_name_plural = "blocked addresses"

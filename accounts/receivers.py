@@ -1,13 +1,11 @@
-"""Signal receivers: side effects only (audit, lockout bookkeeping). Connected in ``ready()``."""
+"""Signal receivers: side effects only (audit, lockout bookkeeping, device cookie), connected in ready()."""
 
-from axes.models import AccessAttempt
-from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
 from .models import AuditEvent, MitelAccount, User
-from .services import audit
+from .services import audit, lockouts
 from .usernames import canonical_username
 
 
@@ -22,9 +20,9 @@ def _context(request) -> dict:
 def record_sign_in(sender, request, user: User, **kwargs) -> None:
     if request is None:
         return
-    # Only this username's failures are forgiven: axes' own reset would clear the client IP's
-    # count too, which an attacker could use between guesses.
-    AccessAttempt.objects.filter(username=user.username).delete()
+    # Only the username's (or this device cookie's) failures are forgiven, never the client
+    # address's: a spraying address must not get its count wiped when one of its targets signs in.
+    lockouts.signed_in(request, user)
     context = _context(request)
 
     def write() -> None:
@@ -40,22 +38,17 @@ def record_sign_in(sender, request, user: User, **kwargs) -> None:
 @receiver(user_login_failed, dispatch_uid="audit_sign_in_failed")
 def record_sign_in_failure(sender, credentials: dict, request=None, **kwargs) -> None:
     if request is None or getattr(request, "refused_by_lockout", False):
-        return  # no password was checked: record_lockout records the refusal
+        return  # no password was checked: the lockout service recorded the refusal
     if "password" not in credentials:
-        return  # a second factor's failure, sent for axes to count: its service audits it
+        return
     username = canonical_username(credentials.get("username"))
     user = User.objects.filter(username=username).first() if username else None
     audit.record(AuditEvent.Kind.SIGN_IN_FAILED, request=request, user=user, username=username,
                  **{"method": "password", **_context(request)}, reason="bad_credentials")
-
-
-@receiver(user_locked_out, dispatch_uid="audit_locked_out")
-def record_lockout(sender, request, username: str | None = None, ip_address=None, **kwargs) -> None:
-    username = canonical_username(username)
-    user = User.objects.filter(username=username).first() if username else None
-    audit.record(AuditEvent.Kind.LOCKED_OUT, request=request, user=user, username=username,
-                 **{"method": "password", **_context(request)},
-                 refused=bool(getattr(request, "refused_by_lockout", False)))
+    attempt = getattr(request, "lockout_attempt", None)
+    if attempt is not None:
+        request.lockout_attempt = None
+        attempt.failed()  # the lockout this failure started, recorded after the failure
 
 
 @receiver(user_logged_out, dispatch_uid="audit_sign_out")

@@ -18,17 +18,6 @@ def canonical_username(value: str | None) -> str:
     return unicodedata.normalize("NFKC", str(value)).strip().lower()
 
 
-def axes_username(request, credentials: dict | None) -> str:
-    """Username as django-axes counts it, so that every variant of one username counts as one."""
-    from django.conf import settings
-
-    field = getattr(settings, "AXES_USERNAME_FORM_FIELD", "username")
-    value = (credentials or {}).get(field)
-    if value is None and request is not None and hasattr(request, "POST"):
-        value = request.POST.get(field)
-    return canonical_username(value)
-
-
 # Characters that break a value out of its line or reorder what is shown: controls (CR, LF, tab,
 # NUL ...), line and paragraph separators, and the bidirectional overrides and isolates.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")

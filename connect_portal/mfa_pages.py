@@ -1,6 +1,6 @@
 """Personal Information, two-step verification (``/me/mfa/``): set up, replace, remove, backup codes.
 
-Every change asks for the current password again, through ``authenticate()`` so django-axes counts
+Every change asks for the current password again, through ``authenticate()`` so the lockout counts
 wrong ones (SECURITY.md 25; ASVS 7.5.1 asks it for adding a factor too). A user who has a second
 factor changes it only from a session verified with it.
 """

@@ -80,7 +80,6 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
-    "axes",
     "applications",
 ]
 
@@ -100,8 +99,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    # Last, as axes asks: it turns lockout signals into the lockout response.
-    "axes.middleware.AxesMiddleware",
+    # Sets the device cookie a sign-in asked for (accounts/devices.py, SECURITY.md 40).
+    "accounts.devices.DeviceCookieMiddleware",
 ]
 
 ROOT_URLCONF = "mitel_portal.urls"
@@ -133,10 +132,12 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL and a busy timeout let the dev server and a test client share the file.
+    # WAL and a busy timeout let the dev server and a test client share the file. Transactions
+    # take the write lock when they begin (BEGIN IMMEDIATE), so the lockout's count, which reads
+    # then writes, waits its turn instead of failing with "database is locked" (SECURITY.md 41).
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -165,7 +166,9 @@ AUTH_USER_MODEL = "accounts.User"
 SITE_ID = 1
 
 AUTHENTICATION_BACKENDS = [
-    # First, as axes requires: refuses locked-out attempts before any password is hashed.
+    # Django's password check, with every attempt counted before the hash and locked-out ones
+    # refused unhashed (accounts/services/lockouts.py). It raises on a wrong password, so the
+    # ModelBackend below never checks a password again: it loads the signed-in user's sessions.
     "accounts.backends.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
     # No allauth backend: it would check every password a second time. allauth is used for SSO
@@ -235,27 +238,17 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
 }
 
-# --- Lockout (django-axes) --------------------------------------------------------------------
+# --- Lockout (accounts/services/lockouts.py; defaults and meaning in accounts/conf.py) ----------
 
-AXES_ENABLED = env_bool("AXES_ENABLED", True)
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
-AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-# Axes' own reset on success clears the IP's count too, so an attacker could reset it by signing in
-# to an account of their own between guesses: accounts.receivers resets the username's count only.
-AXES_RESET_ON_SUCCESS = False
-# Refused attempts during a lockout do not extend it, so a victim gets back in after the cool-off.
-AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_LOCKOUT_CALLABLE = "signin.lockout.lockout_response"
-# Sign-ins and sign-outs are in our audit trail (accounts.AuditEvent); axes' own access log would
-# write each again, and grow without bound.
-AXES_DISABLE_ACCESS_LOG = True
-AXES_USERNAME_CALLABLE = "accounts.usernames.axes_username"
+# The AXES_* names are still read, so deployments from before keep their values.
+LOCKOUT_FAILURE_LIMIT = env_int("LOCKOUT_FAILURE_LIMIT", env_int("AXES_FAILURE_LIMIT", 5))
+LOCKOUT_COOLOFF = timedelta(minutes=env_int("LOCKOUT_COOLOFF_MINUTES", env_int("AXES_COOLOFF_MINUTES", 15)))
+LOCKOUT_COOLOFF_MAX = timedelta(minutes=env_int("LOCKOUT_COOLOFF_MAX_MINUTES", 240))
+LOCKOUT_ADDRESS_FAILURE_LIMIT = env_int("LOCKOUT_ADDRESS_FAILURE_LIMIT", 100)
+LOCKOUT_ADDRESS_COOLOFF = timedelta(minutes=env_int("LOCKOUT_ADDRESS_COOLOFF_MINUTES", 60))
 # Client IP: REMOTE_ADDR, unless TRUSTED_PROXY_COUNT proxies stand in front: then the address those
 # proxies appended to X-Forwarded-For, read from the right, so a client cannot spoof it.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
-AXES_CLIENT_IP_CALLABLE = "accounts.clientip.client_ip"
 
 # --- MFA (django-otp) -------------------------------------------------------------------------
 
@@ -417,5 +410,4 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -1,29 +1,40 @@
-"""The lockout page: what happened, when it ends, who can unlock it. Also axes' LOCKOUT_CALLABLE."""
+"""The lockout page: which lock applies, when it ends, and what lifts it (SECURITY.md 10, 39, 40)."""
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from accounts.clientip import client_ip
-from accounts.services.lockouts import lockout_ends_at
-from accounts.usernames import canonical_username
+from accounts.models import LockoutCounter
+from accounts.services import lockouts
+
+HTTP_STATUS = 429
 
 
 def is_locked_out_request(request: HttpRequest) -> bool:
-    return bool(getattr(request, "axes_locked_out", False))
+    """Whether an ``authenticate()`` in this request was refused, or started a lockout."""
+    return bool(getattr(request, "lockout_locks", None))
 
 
 def lockout_response(request: HttpRequest, original_response: HttpResponse | None = None,
                      credentials: dict | None = None) -> HttpResponse:
-    """Our lockout page, for /signin/ and for any other form that authenticates through axes."""
+    """Our lockout page, for /signin/ and for every other form that checks a password.
+
+    The locks are those the request's attempt met (``accounts.backends``); without them, those
+    that apply now to ``credentials["username"]`` from this browser.
+    """
     if original_response is not None and getattr(original_response, "is_lockout_page", False):
         return original_response  # the sign-in step rendered it already
-    username = canonical_username((credentials or {}).get("username", ""))
+    locks = getattr(request, "lockout_locks", None)
+    if not locks:
+        locks = lockouts.locks_for(request, (credentials or {}).get("username", ""))
+    scopes = {lock.scope for lock in locks}
+    ends = [lock.ends_at for lock in locks if lock.ends_at is not None]
     context = {
-        "ends_at": lockout_ends_at(username, client_ip(request)),
-        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "locks": locks,
+        "ends_at": max(ends) if ends else None,
+        "username_locked": LockoutCounter.Scope.USERNAME in scopes,
+        "device_locked": LockoutCounter.Scope.DEVICE in scopes,
+        "address_locked": LockoutCounter.Scope.ADDRESS in scopes,
     }
-    response = TemplateResponse(request, "signin/locked_out.html", context,
-                                status=settings.AXES_HTTP_RESPONSE_CODE)
+    response = TemplateResponse(request, "signin/locked_out.html", context, status=HTTP_STATUS)
     response.is_lockout_page = True
     return response

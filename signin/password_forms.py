@@ -84,7 +84,7 @@ class NewPasswordForm(AccessibleForm):
 class ChangePasswordForm(NewPasswordForm):
     """``/password/change/``: the current password, then the new one twice.
 
-    The current password is checked through ``authenticate()``, so django-axes counts wrong ones
+    The current password is checked through ``authenticate()``, so the lockout counts wrong ones
     towards the lockout like any other password form (SECURITY.md 5) and refuses, without hashing,
     while the username is locked out.
     """
@@ -101,7 +101,7 @@ class ChangePasswordForm(NewPasswordForm):
     def clean_current_password(self) -> str:
         password = self.cleaned_data["current_password"]
         user = authenticate(self.request, username=self.user.username, password=password)
-        if getattr(self.request, "axes_locked_out", False):
+        if getattr(self.request, "lockout_locks", None):
             self.locked_out = True
         if user is None or user.pk != self.user.pk:
             raise forms.ValidationError(WRONG_CURRENT, code="password_incorrect")

@@ -11,11 +11,12 @@ journey, browser and scale-out tests, where the demo cast is the point.
     MembershipFactory(decision_maker=True)      any role: phone_manager, billing_contact, ...
     SsoConnectionFactory(account=...)           saved with its allauth SocialApp, as the portal does
     TOTPDeviceFactory(user=...)                 a confirmed authenticator app
-    LockoutFactory(username=...)                axes' record of a username locked out
+    LockoutFactory(key=username)                a username locked out by failures from elsewhere
 """
 
 import factory
 from django.conf import settings
+from django.utils import timezone
 
 from accounts.models import Application, Membership, MitelAccount, User
 
@@ -122,16 +123,22 @@ class TOTPDeviceFactory(factory.django.DjangoModelFactory):
 
 
 class LockoutFactory(factory.django.DjangoModelFactory):
-    """django-axes' record of ``username`` having failed as often as the limit allows."""
+    """``username`` locked out by as many failures as the limit allows, from another address."""
 
     class Meta:
-        model = "axes.AccessAttempt"
+        model = "accounts.LockoutCounter"
 
-    username = factory.Sequence(lambda n: f"user{n}@example.com")
-    ip_address = "203.0.113.66"
-    user_agent = "test"
-    http_accept = "*/*"
-    path_info = "/signin/"
-    get_data = ""
-    post_data = ""
-    failures_since_start = factory.LazyFunction(lambda: settings.AXES_FAILURE_LIMIT)
+    scope = "username"
+    key = factory.Sequence(lambda n: f"user{n}@example.com")
+    username = factory.SelfAttribute("key")
+    failures = factory.LazyFunction(lambda: settings.LOCKOUT_FAILURE_LIMIT)
+    last_failure_at = factory.LazyFunction(timezone.now)
+    locked_until = factory.LazyFunction(lambda: timezone.now() + settings.LOCKOUT_COOLOFF)
+    lockouts = 1
+    addresses = factory.LazyFunction(lambda: ["203.0.113.66"])
+
+    @classmethod
+    def _create(cls, model_class, *args, scope, key, **kwargs):
+        """Over the counter the attempts so far left, if any."""
+        counter, _ = model_class.objects.update_or_create(scope=scope, key=key, defaults=kwargs)
+        return counter

@@ -1,104 +1,325 @@
-"""Lockouts (django-axes, database handler): what a support engineer sees, and unlocking."""
+"""Lockouts: every password or MFA code attempt is counted, before it is checked, in one locked step.
 
-from dataclasses import dataclass
-from datetime import datetime
+Who counts what (SECURITY.md 5 to 11, 39 to 41):
 
-from axes.models import AccessAttempt
-from axes.utils import reset
-from django.conf import settings
+- A browser holding a valid device cookie for the username (``accounts/devices.py``) counts against
+  that device cookie only, with the per-username limit. Its failures lock that browser alone, and
+  neither the username's lock nor its address's block stops it: a victim's own browser still signs
+  in while an attacker elsewhere keeps the username locked.
+- Any other attempt counts against the username (``LOCKOUT_FAILURE_LIMIT``) and against its client
+  address (``LOCKOUT_ADDRESS_FAILURE_LIMIT``, far higher: an office shares one address). A blocked
+  address is refused for every username whose device cookie it does not hold (password spraying).
+- Each lockout of a username or device doubles the next cool-off, up to ``LOCKOUT_COOLOFF_MAX``;
+  refused attempts never extend a lockout.
+- An attempt is counted as a failure *before* the password is hashed, under a row lock (PostgreSQL
+  ``SELECT ... FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE``), and given back when the password was
+  right, so no parallel burst checks more passwords than the limit.
+- A completed sign-in forgets the failures of what it was counted against: the device cookie's,
+  or (without one) the username's. Never an address's: a spraying address cannot wipe its count by
+  signing in to an account of its own or by waiting for one of its targets to sign in.
+
+The counts live in the database (``LockoutCounter``), the source of truth shared by every app
+process, so the lockout holds with the cache down (SECURITY.md 37).
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
 from django.db import transaction
-from django.db.models import Max, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest
 from django.utils import timezone
 
-from ..models import AuditEvent, User
+from .. import conf, devices
+from ..clientip import client_ip
+from ..models import AuditEvent, LockoutCounter, User
+from ..usernames import canonical_username
 from . import audit
 from .bounds import ensure_within_reach
 from .memberships import audit_accounts
 
+Scope = LockoutCounter.Scope
+ADDRESSES_KEPT = 5
+
+
+@dataclass(frozen=True)
+class Lock:
+    """One lock that refuses an attempt: whose (username, this browser, this network) and until when."""
+
+    scope: str
+    ends_at: datetime | None
+
+    @property
+    def lifted_by_password_reset(self) -> bool:
+        return self.scope != Scope.ADDRESS
+
+
+class LockedOut(Exception):  # noqa: N818 - a refusal, not a fault
+    def __init__(self, locks: tuple[Lock, ...]) -> None:
+        super().__init__(", ".join(lock.scope for lock in locks))
+        self.locks = locks
+
+
+# --- The rules, on one counter ------------------------------------------------------------------
+
+
+def limit_of(scope: str) -> int:
+    return conf.address_failure_limit() if scope == Scope.ADDRESS else conf.failure_limit()
+
+
+def window_of(scope: str) -> timedelta:
+    """How long a failure counts without a lockout."""
+    return conf.address_cool_off() if scope == Scope.ADDRESS else conf.cool_off()
+
+
+def cool_off_for(scope: str, lockouts: int) -> timedelta:
+    """The length of the ``lockouts``-th lockout in a row: doubled each time, capped."""
+    if scope == Scope.ADDRESS:
+        return conf.address_cool_off()
+    doubled = conf.cool_off() * (2 ** min(max(lockouts - 1, 0), 20))
+    return min(doubled, conf.cool_off_max())
+
+
+def _refresh(row: LockoutCounter, now: datetime) -> None:
+    """Forget what no longer counts: an ended lockout's failures, failures past their window, and
+    (after ``LOCKOUT_FORGET_AFTER`` without a failure) the lockouts that double the cool-off."""
+    if row.locked_until is not None and row.locked_until <= now:
+        row.failures, row.locked_until = 0, None
+    if row.last_failure_at is not None:
+        if row.locked_until is None and row.last_failure_at <= now - window_of(row.scope):
+            row.failures = 0
+        if row.last_failure_at <= now - conf.forget_after():
+            row.lockouts = 0
+
+
+def _is_locked(row: LockoutCounter, now: datetime) -> bool:
+    return row.locked_until is not None and row.locked_until > now
+
+
+# --- Counting -----------------------------------------------------------------------------------
+
+
+def _buckets(request: HttpRequest | None, username: str) -> list[tuple[str, str]]:
+    """What an attempt for ``username`` from ``request`` counts against, in lock order."""
+    device = devices.device_id(request, username)
+    if device:
+        return [(Scope.DEVICE, f"{username} {device}")]
+    buckets = [(Scope.USERNAME, username)] if username else []
+    address = client_ip(request) if request is not None else None
+    if address:
+        buckets.append((Scope.ADDRESS, address))
+    return sorted(buckets)
+
+
+def _matching(buckets: list[tuple[str, str]]) -> Q:
+    condition = Q(pk__in=[])
+    for scope, key in buckets:
+        condition |= Q(scope=scope, key=key)
+    return condition
+
+
+@dataclass
+class Attempt:
+    """One counted attempt. Call ``succeeded()`` when it was right (or nothing was checked), and
+    ``failed()`` when it was wrong; an attempt left unsettled stays counted as a failure."""
+
+    request: HttpRequest | None
+    username: str
+    counted: list[tuple[int, datetime | None]] = field(default_factory=list)
+    started: tuple[Lock, ...] = ()  # the locks this attempt starts unless it succeeds
+
+    def succeeded(self) -> None:
+        """Give the attempt back: the password (or code) was right, or was never checked."""
+        with transaction.atomic():
+            for pk, started_lock in self.counted:
+                rows = LockoutCounter.objects.filter(pk=pk, failures__gt=0)
+                if started_lock is None:
+                    rows.update(failures=F("failures") - 1)
+                else:
+                    rows.filter(locked_until=started_lock, lockouts__gt=0).update(
+                        failures=F("failures") - 1, lockouts=F("lockouts") - 1, locked_until=None)
+        self.counted, self.started = [], ()
+
+    not_checked = succeeded
+
+    def failed(self) -> None:
+        """It was wrong (already counted): record the lockouts it started."""
+        _record_locks(self.request, self.username, self.started, refused=False)
+
+
+def begin(request: HttpRequest | None, username: str, *, now: datetime | None = None) -> Attempt:
+    """Count an attempt for ``username`` before anything is checked; raise ``LockedOut`` (counting
+    nothing, extending nothing) when a lock applies. One transaction with the counters locked."""
+    now = now or timezone.now()
+    username = canonical_username(username)
+    buckets = _buckets(request, username)
+    address = client_ip(request) if request is not None else None
+    attempt = Attempt(request, username)
+    with transaction.atomic():
+        # Insert the missing counters first (in lock order, so that two new ones cannot deadlock),
+        # then lock them all: the check and the count below see every earlier attempt.
+        LockoutCounter.objects.bulk_create(
+            [LockoutCounter(scope=scope, key=key, username="" if scope == Scope.ADDRESS else username)
+             for scope, key in buckets],
+            ignore_conflicts=True,
+        )
+        rows = list(LockoutCounter.objects.select_for_update().filter(_matching(buckets))
+                    .order_by("scope", "key"))
+        for row in rows:
+            _refresh(row, now)
+        locks = tuple(Lock(row.scope, row.locked_until) for row in rows if _is_locked(row, now))
+        if locks:
+            _record_locks(request, username, locks, refused=True)
+        else:
+            started = []
+            for row in rows:
+                row.failures += 1
+                row.last_failure_at = now
+                if address and row.scope != Scope.ADDRESS:
+                    row.addresses = [address, *[a for a in row.addresses if a != address]][:ADDRESSES_KEPT]
+                started_lock = None
+                if row.failures >= limit_of(row.scope):
+                    row.lockouts += 1
+                    row.locked_until = started_lock = now + cool_off_for(row.scope, row.lockouts)
+                    started.append(Lock(row.scope, started_lock))
+                row.save(update_fields=["failures", "last_failure_at", "locked_until", "lockouts",
+                                        "addresses"])
+                attempt.counted.append((row.pk, started_lock))
+            attempt.started = tuple(started)
+    if locks:
+        raise LockedOut(locks)
+    return attempt
+
+
+def locks_for(request: HttpRequest | None, username: str, *, now: datetime | None = None) -> tuple[Lock, ...]:
+    """The locks that would refuse an attempt for ``username`` from ``request`` now (counts nothing)."""
+    now = now or timezone.now()
+    username = canonical_username(username)
+    rows = list(LockoutCounter.objects.filter(_matching(_buckets(request, username))))
+    for row in rows:
+        _refresh(row, now)
+    return tuple(Lock(row.scope, row.locked_until) for row in rows if _is_locked(row, now))
+
+
+def is_locked(request: HttpRequest | None, username: str) -> bool:
+    return bool(locks_for(request, username))
+
+
+def signed_in(request: HttpRequest | None, user: User) -> None:
+    """A completed sign-in: forget the failures of this browser's device cookie for the user, or
+    without one the username's; never the address's. Then give the browser a new device cookie."""
+    username = user.username
+    device = devices.device_id(request, username)
+    if device:
+        LockoutCounter.objects.filter(scope=Scope.DEVICE, key=f"{username} {device}").delete()
+    else:
+        LockoutCounter.objects.filter(scope=Scope.USERNAME, key=username).delete()
+    if request is not None:
+        devices.remember(request, username)
+
+
+def _flow_context(request: HttpRequest | None) -> dict:
+    context = dict(getattr(request, "signin_context", None) or {})
+    context.pop("username", None)
+    return {key: value for key, value in context.items() if value is not None}
+
+
+def _record_locks(request: HttpRequest | None, username: str, locks: tuple[Lock, ...], *,
+                  refused: bool) -> None:
+    if not locks:
+        return
+    user = User.objects.filter(username=username).first() if username else None
+    for lock in locks:
+        audit.record(AuditEvent.Kind.LOCKED_OUT, request=request, user=user, username=username,
+                     **{"method": "password", **_flow_context(request)},
+                     lock=str(lock.scope), refused=refused)
+
+
+# --- What support sees, and lifting ---------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Lockout:
-    """The failures counted against one username within the cool-off."""
+    """The failures counted against one username now, as its page in the Connect Portal shows them."""
 
     failures: int
     limit: int
-    last_failure_at: datetime
+    last_failure_at: datetime | None
     ends_at: datetime | None
     ip_addresses: tuple[str, ...]
-
-    @property
-    def locked(self) -> bool:
-        return self.failures >= self.limit
+    locked: bool
+    locked_devices: int = 0
 
 
-def _cool_off_ends(last_failure_at: datetime | None) -> datetime | None:
-    """When a failure at ``last_failure_at`` stops counting; None when failures count for ever."""
-    cool_off = settings.AXES_COOLOFF_TIME
-    if not (cool_off and last_failure_at):
-        return None
-    return last_failure_at + cool_off
-
-
-def lockout_ends_at(username: str, ip_address: str | None = None) -> datetime | None:
-    """When the latest failure counted against ``username`` or ``ip_address`` stops counting."""
-    condition = Q(username=username)
-    if ip_address:
-        condition |= Q(ip_address=ip_address)
-    latest = AccessAttempt.objects.filter(condition).aggregate(latest=Max("attempt_time"))["latest"]
-    return _cool_off_ends(latest)
-
-
-def _counting(now: datetime | None) -> QuerySet[AccessAttempt]:
-    """Attempts that still count: axes forgets them after AXES_COOLOFF_TIME."""
-    now = now or timezone.now()
-    return AccessAttempt.objects.filter(attempt_time__gte=now - settings.AXES_COOLOFF_TIME)
+def _user_rows(username: str) -> QuerySet[LockoutCounter]:
+    return LockoutCounter.objects.filter(username=username, scope__in=[Scope.USERNAME, Scope.DEVICE])
 
 
 def lockout_of(user: User, *, now: datetime | None = None) -> Lockout | None:
-    """The failures that count against ``user``'s username, or None when there are none."""
-    attempts = _counting(now).filter(username=user.username)
-    totals = attempts.aggregate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
-    if not totals["failures"]:
+    """The failures counting against ``user``'s username (and its device cookies), or None."""
+    now = now or timezone.now()
+    rows = list(_user_rows(user.username))
+    for row in rows:
+        _refresh(row, now)
+    own = next((row for row in rows if row.scope == Scope.USERNAME), None)
+    devices_locked = sum(1 for row in rows if row.scope == Scope.DEVICE and _is_locked(row, now))
+    if not ((own is not None and own.failures) or devices_locked):
         return None
-    addresses = attempts.exclude(ip_address=None).values_list("ip_address", flat=True).distinct()
+    failures = own.failures if own is not None else 0
+    locked = own is not None and _is_locked(own, now)
+    ends_at = None
+    if own is not None and own.last_failure_at is not None:
+        ends_at = own.locked_until if locked else own.last_failure_at + window_of(Scope.USERNAME)
     return Lockout(
-        failures=totals["failures"],
-        limit=settings.AXES_FAILURE_LIMIT,
-        last_failure_at=totals["last"],
-        ends_at=_cool_off_ends(totals["last"]),
-        ip_addresses=tuple(sorted(addresses)),
+        failures=failures, limit=conf.failure_limit(),
+        last_failure_at=own.last_failure_at if own is not None else None, ends_at=ends_at,
+        ip_addresses=tuple(own.addresses) if own is not None else (), locked=locked,
+        locked_devices=devices_locked,
     )
 
 
 def with_failure_counts(users: QuerySet[User], *, now: datetime | None = None) -> QuerySet[User]:
-    """Annotate ``lockout_failures``: the failures counting against each username now."""
-    per_user = (
-        _counting(now).filter(username=OuterRef("username")).order_by()
-        .values("username").annotate(total=Sum("failures_since_start")).values("total")
-    )
-    return users.annotate(lockout_failures=Coalesce(Subquery(per_user), 0))
+    """Annotate ``lockout_ends_at``: when each username's lockout ends (None when not locked)."""
+    now = now or timezone.now()
+    locked = LockoutCounter.objects.filter(scope=Scope.USERNAME, key=OuterRef("username"),
+                                           locked_until__gt=now)
+    return users.annotate(lockout_ends_at=Subquery(locked.values("locked_until")[:1]))
+
+
+def is_locked_annotated(user: User, *, now: datetime | None = None) -> bool:
+    ends_at = getattr(user, "lockout_ends_at", None)
+    return ends_at is not None and ends_at > (now or timezone.now())
 
 
 def locked_out(users: QuerySet[User], *, now: datetime | None = None) -> QuerySet[User]:
-    return with_failure_counts(users, now=now).filter(
-        lockout_failures__gte=settings.AXES_FAILURE_LIMIT
-    )
+    """The users whose username, or one of whose device cookies, is locked now."""
+    now = now or timezone.now()
+    locked = LockoutCounter.objects.filter(username=OuterRef("username"), locked_until__gt=now,
+                                           scope__in=[Scope.USERNAME, Scope.DEVICE])
+    return users.filter(Exists(locked))
+
+
+def lift_username(username: str) -> int:
+    """Forget every failure counted against ``username`` and its device cookies; how many counters
+    held some. The addresses that failed stay counted."""
+    rows = _user_rows(canonical_username(username))
+    holding = rows.filter(Q(failures__gt=0) | Q(locked_until__isnull=False)).count()
+    rows.delete()
+    return holding
 
 
 def unlock_user(user: User, *, acting_user: User, request: HttpRequest | None = None) -> int:
-    """Forget the failures counted against ``user``'s username, so they can sign in at once.
+    """Lift ``user``'s username lock (and their device cookies' locks), so they can sign in at once.
 
     Only the username's count is cleared: the client addresses that failed stay counted, so an
-    attacker's address stays locked. Returns how many attempt records were removed; nothing is
-    audited when there was nothing to unlock. Raises PermissionDenied when ``user`` is beyond
+    attacker's address stays blocked. Returns how many counters were cleared; nothing is audited
+    when there was nothing to unlock. Raises PermissionDenied when ``user`` is beyond
     ``acting_user``'s reach: nobody but a superuser lifts their own lockout (``bounds``).
     """
     ensure_within_reach(user, acting_user)
     with transaction.atomic():
         lockout = lockout_of(user)
-        removed = reset(username=user.username)
+        removed = lift_username(user.username)
         if removed:
             for account in audit_accounts(user, acting_user):
                 audit.record(
@@ -106,3 +327,33 @@ def unlock_user(user: User, *, acting_user: User, request: HttpRequest | None = 
                     account=account, failures=lockout.failures if lockout else 0,
                 )
     return removed
+
+
+def address_blocks(*, now: datetime | None = None) -> QuerySet[LockoutCounter]:
+    """Client addresses blocked now for usernames whose device cookie they do not hold."""
+    return LockoutCounter.objects.filter(scope=Scope.ADDRESS, locked_until__gt=now or timezone.now())
+
+
+def lift_address_block(block: LockoutCounter, *, acting_user: User,
+                       request: HttpRequest | None = None) -> bool:
+    """Lift an address's block and forget its failures; audited. False when it had ended already."""
+    with transaction.atomic():
+        removed, _ = LockoutCounter.objects.filter(pk=block.pk, scope=Scope.ADDRESS,
+                                                   locked_until__gt=timezone.now()).delete()
+        if removed:
+            audit.record(AuditEvent.Kind.UNLOCKED, request=request, actor=acting_user,
+                         address=block.key, failures=block.failures)
+    return bool(removed)
+
+
+def lock_username(username: str, *, address: str = "203.0.113.66",
+                  now: datetime | None = None) -> LockoutCounter:
+    """Lock ``username`` as ``LOCKOUT_FAILURE_LIMIT`` failures would have (the demo's mallory)."""
+    now = now or timezone.now()
+    row, _ = LockoutCounter.objects.update_or_create(
+        scope=Scope.USERNAME, key=canonical_username(username),
+        defaults={"username": canonical_username(username), "failures": conf.failure_limit(),
+                  "last_failure_at": now, "locked_until": now + conf.cool_off(), "lockouts": 1,
+                  "addresses": [address]},
+    )
+    return row

@@ -312,12 +312,12 @@ def complete_password_reset(user: User, new_password: str, *, request: HttpReque
 
     Never signs anyone in: the sign-in flow asks for the new password (and any second factor).
     """
-    from axes.utils import reset as reset_lockout
+    from .lockouts import lift_username
 
     with transaction.atomic():
         ended = _set_password(user, new_password, kind=AuditEvent.Kind.PASSWORD_RESET, request=request,
                               acting_user=None, now=now)
-        if user.username and reset_lockout(username=user.username):
+        if user.username and lift_username(user.username):
             audit.record_about(AuditEvent.Kind.UNLOCKED, request=request, user=user, actor=user,
                                via="password_reset")
     return ended

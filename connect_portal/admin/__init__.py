@@ -1,5 +1,5 @@
 """The Connect Portal's model admins: users, invitations, Mitel accounts, applications, SSO
-connections, domains, linked identities and the audit trail."""
+connections, domains, linked identities, the audit trail and blocked addresses."""
 
 from django.contrib import admin
 from django_tasks_db.models import DBTaskResult
@@ -10,6 +10,7 @@ from . import (  # noqa: F401  (each registers)
     domains,
     invitations,
     linked_identities,
+    lockouts,
     mitel_accounts,
     otp,
     sso,

@@ -353,9 +353,7 @@ class UserAdmin(PortalModelAdmin):
 
     @admin.display(description="locked out", boolean=True)
     def locked_out(self, user: User) -> bool:
-        from django.conf import settings
-
-        return getattr(user, "lockout_failures", 0) >= settings.AXES_FAILURE_LIMIT
+        return lockouts.is_locked_annotated(user)
 
     # --- the form -------------------------------------------------------------------------------
 

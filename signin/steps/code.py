@@ -5,17 +5,15 @@ code is verified (or the new authenticator confirmed), nobody is logged in: the 
 the flow state.
 """
 
-from axes.handlers.proxy import AxesProxyHandler
 from django import forms
-from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from accounts.services import totp
+from accounts.services import lockouts, totp
 
 from ..flow import SigninFlow
 from ..forms import AccessibleForm, refuse_control_characters
-from ..lockout import is_locked_out_request, lockout_response
+from ..lockout import lockout_response
 from .base import Runner, Step
 
 
@@ -52,32 +50,34 @@ class CodeStep(Step):
 
     def post(self, request: HttpRequest, flow: SigninFlow, runner: Runner) -> HttpResponse:
         credentials = {"username": flow.username}
-        if AxesProxyHandler.is_locked(request, credentials):
-            return self.refuse_locked_out(request, credentials)
+        try:
+            # Counted like a wrong password, before the code is checked: guessing ends in the same
+            # lockout, and a parallel burst checks no more codes than the limit (SECURITY.md 41).
+            attempt = lockouts.begin(request, flow.username)
+        except lockouts.LockedOut as locked:
+            request.lockout_locks = locked.locks
+            return lockout_response(request, None, credentials)
         form = CodeForm(request.POST)
         if not form.is_valid():
+            attempt.not_checked()
             return self.render(request, flow, form)
         try:
             device = totp.verify_code(flow.user, form.cleaned_data["code"], request=request,
                                       account=flow.account, application=flow.application)
         except totp.CodeRefused as refused:
-            # Counted by django-axes like a wrong password: guessing ends in the same lockout.
-            user_login_failed.send(sender=__name__, credentials=credentials, request=request)
-            if is_locked_out_request(request):
+            attempt.failed()
+            if attempt.started:
+                request.lockout_locks = attempt.started
                 return lockout_response(request, None, credentials)
             form.add_error("code", str(refused))
             return self.render(request, flow, form)
         except totp.MfaError as error:  # malformed, or django-otp's throttle: nothing was checked
+            attempt.not_checked()
             form.add_error("code", str(error))
             return self.render(request, flow, form)
+        attempt.succeeded()
         flow.verified_second_factor(device.persistent_id)
         return runner.done()
-
-    def refuse_locked_out(self, request: HttpRequest, credentials: dict) -> HttpResponse:
-        """The lockout page, audited as the password step's refusals are (no failure is added)."""
-        request.axes_locked_out = True
-        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
-        return lockout_response(request, None, credentials)
 
 
 class MfaEnrolStep(Step):

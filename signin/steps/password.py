@@ -1,4 +1,4 @@
-"""Step 3, Mitel authentication: the password, checked through django-axes."""
+"""Step 3, Mitel authentication: the password, counted by the lockout before it is checked."""
 
 from django.contrib.auth import authenticate
 from django.http import HttpRequest, HttpResponse
@@ -51,7 +51,7 @@ class PasswordStep(Step):
             return self.render(request, flow, form)
         # Unknown usernames go through authenticate() too: Django's ModelBackend then hashes the
         # password once, as for a real user (SECURITY.md 4). A locked-out attempt stops at
-        # AxesStandaloneBackend, before any hash (SECURITY.md 9).
+        # accounts.backends.LockoutBackend, before any hash (SECURITY.md 9).
         user = authenticate(request, username=flow.username, password=form.cleaned_data["password"])
         if is_locked_out_request(request):
             return lockout_response(request, None, {"username": flow.username})

@@ -17,7 +17,6 @@ from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.models import SocialApp
 from allauth.socialaccount.providers.base.constants import AuthError, AuthProcess
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
-from axes.handlers.proxy import AxesProxyHandler
 from django.core.exceptions import MultipleObjectsReturned
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -25,7 +24,7 @@ from django.urls import reverse
 from requests import RequestException
 
 from accounts.models import AuditEvent, MitelAccount
-from accounts.services import audit, domains
+from accounts.services import audit, domains, lockouts
 from signin import resume
 
 from .. import providers
@@ -236,7 +235,7 @@ def complete_login(request: HttpRequest, sociallogin) -> HttpResponse:
         return refuse(request, "domain_not_verified", flow=flow, account=account, **detail)
     if not user.is_active:
         return refuse(request, "inactive", flow=flow, account=account, **detail)
-    if AxesProxyHandler.is_locked(request, {"username": flow.username}):
+    if lockouts.is_locked(request, flow.username):
         return refuse(request, "locked_out", flow=flow, account=account, **detail)
     try:
         link_identity(user, identity)

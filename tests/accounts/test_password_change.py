@@ -46,7 +46,7 @@ def test_changing_the_password_needs_the_current_one(alice_client):
 
 
 def test_wrong_current_passwords_count_towards_the_lockout(alice_client, settings, hash_calls):
-    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+    for _ in range(settings.LOCKOUT_FAILURE_LIMIT - 1):
         assert change(alice_client, current="wrong guess").status_code == 200
     response = change(alice_client, current="wrong guess")
     assert response.status_code == 429 and "Your sign-in is locked" in response.content.decode()

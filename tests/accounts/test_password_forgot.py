@@ -71,7 +71,7 @@ def frank(db) -> User:
 @pytest.fixture
 def mallory(db) -> User:
     """Locked out by failed sign-ins."""
-    LockoutFactory(username="mallory@acme.example")
+    LockoutFactory(key="mallory@acme.example")
     return acme_member("mallory@acme.example")
 
 

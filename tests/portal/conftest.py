@@ -11,11 +11,10 @@ from html import escape
 from urllib.parse import quote, quote_plus
 
 import pytest
-from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.utils import timezone
 
-from accounts.models import AuditEvent, Domain, MitelAccount, User
+from accounts.models import AddressBlock, AuditEvent, Domain, LockoutCounter, MitelAccount, User
 from sso.models import LinkedIdentity, SsoConnection
 from tests.factories import MembershipFactory, MitelAccountFactory, UserFactory
 from tests.signin import open_portal_as  # noqa: F401  (imported from here by the portal tests)
@@ -47,13 +46,18 @@ def b_markers_in(response, *, ignore: tuple[str, ...] = ()) -> list[str]:
     return [marker for marker in B_MARKERS if marker in text]
 
 
-def lock_out(user: User, *, ip: str = "203.0.113.66") -> AccessAttempt:
-    attempt, _ = AccessAttempt.objects.update_or_create(
-        username=user.username, ip_address=ip, user_agent="test",
-        defaults={"http_accept": "*/*", "path_info": "/signin/", "get_data": "", "post_data": "",
-                  "failures_since_start": settings.AXES_FAILURE_LIMIT},
-    )
-    return attempt
+def lock_out(user: User, *, ip: str = "203.0.113.66") -> LockoutCounter:
+    from accounts.services.lockouts import lock_username
+
+    return lock_username(user.username, address=ip)
+
+
+def block_address(ip: str = "203.0.113.77") -> AddressBlock:
+    """An address blocked for spraying, as ``LOCKOUT_ADDRESS_FAILURE_LIMIT`` failures leave it."""
+    now = timezone.now()
+    return AddressBlock.objects.create(
+        scope=LockoutCounter.Scope.ADDRESS, key=ip, failures=settings.LOCKOUT_ADDRESS_FAILURE_LIMIT,
+        last_failure_at=now, locked_until=now + settings.LOCKOUT_ADDRESS_COOLOFF, lockouts=1)
 
 
 @dataclass
@@ -154,7 +158,7 @@ def b_belongings(two_accounts):
 
     t = two_accounts
     bea = t.bea
-    lock = lock_out(bea)
+    lock_out(bea)
     return {
         "accounts.User": t.bea,
         "accounts.MitelAccount": t.b,
@@ -174,11 +178,5 @@ def b_belongings(two_accounts):
         "account.EmailAddress": EmailAddress.objects.create(user=bea, email=bea.username),
         "otp_totp.TOTPDevice": TOTPDevice.objects.create(user=bea, name="bravo phone"),
         "otp_static.StaticDevice": StaticDevice.objects.create(user=bea, name="bravo codes"),
-        "axes.AccessAttempt": lock,
-        "axes.AccessLog": AccessLog.objects.create(
-            username=bea.username, ip_address="198.51.100.2", user_agent="bravo", http_accept="*/*",
-            path_info="/signin/"),
-        "axes.AccessFailureLog": AccessFailureLog.objects.create(
-            username=bea.username, ip_address="198.51.100.2", user_agent="bravo", http_accept="*/*",
-            path_info="/signin/"),
+        "accounts.AddressBlock": block_address("198.51.100.2"),
     }

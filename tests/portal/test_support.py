@@ -2,12 +2,11 @@
 never see an SSO client secret."""
 
 import pytest
-from axes.models import AccessAttempt
 from django.contrib.auth.models import Group
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import AuditEvent, User
+from accounts.models import AuditEvent, LockoutCounter, User
 from accounts.services.lockouts import lockout_of
 from sso.models import SsoConnection
 from tests.portal.conftest import open_portal_as, text_of
@@ -39,7 +38,7 @@ def test_supports_unlock_clears_mallorys_lockout_and_writes_the_audit_event(clie
     response = client.post("/admin/accounts/user/", {
         "action": "unlock_users", "index": "0", "_selected_action": [mallory.pk]}, follow=True)
     assert "Unlocked mallory@acme.example" in text_of(response)
-    assert not AccessAttempt.objects.filter(username="mallory@acme.example").exists()
+    assert not LockoutCounter.objects.filter(username="mallory@acme.example").exists()
     assert lockout_of(mallory) is None
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.UNLOCKED)
     assert (event.user, event.actor, event.account.name) == (mallory, support, "Acme Dental")

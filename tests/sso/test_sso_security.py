@@ -9,15 +9,13 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from allauth.socialaccount.models import SocialAccount, SocialApp
-from axes.models import AccessAttempt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from django.conf import settings
 from django.test import Client
 
 from accounts.models import AuditEvent, MitelAccount
 from sso.models import LinkedIdentity
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import LockoutFactory, MembershipFactory, UserFactory
 
 from .oidc import (
     ERIN_SUB,
@@ -49,9 +47,7 @@ def contoso_member(username: str):
 # --- 11. Lockout and deactivation apply to SSO too ----------------------------------------------
 
 def test_sso_sign_in_of_a_locked_out_user_is_refused(client, sso):
-    AccessAttempt.objects.create(username=ERIN, ip_address="203.0.113.9", user_agent="x",
-                                 http_accept="*/*", path_info="/signin/", get_data="", post_data="",
-                                 failures_since_start=settings.AXES_FAILURE_LIMIT)
+    LockoutFactory(key=ERIN)
     response = sign_in_with_sso(client, ERIN, ERIN_SUB)
     assert response.status_code == 403 and "Your sign-in is locked" in response.content.decode()
     event = refusal(AuditEvent.Kind.SIGN_IN_FAILED)

@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -149,20 +148,9 @@ class Command(BaseCommand):
             User.objects.filter(username="dave@acme.example").update(
                 password_changed_at=now - timedelta(days=max_age - 3, hours=-1)
             )
-        from axes.models import AccessAttempt
+        from accounts.services.lockouts import lock_username
 
-        limit = settings.AXES_FAILURE_LIMIT
-        attempt = AccessAttempt.objects.filter(username="mallory@acme.example").first()
-        if attempt is None:
-            AccessAttempt.objects.create(
-                username="mallory@acme.example", ip_address="203.0.113.66",
-                user_agent="demo attacker", http_accept="*/*", path_info="/signin/",
-                get_data="", post_data="", failures_since_start=limit,
-            )
-        else:
-            AccessAttempt.objects.filter(pk=attempt.pk).update(
-                attempt_time=now, failures_since_start=max(limit, attempt.failures_since_start)
-            )
+        lock_username("mallory@acme.example", address="203.0.113.66", now=now)
 
     def _totp(self, user: User) -> str:
         from base64 import b32encode
