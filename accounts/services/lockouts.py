@@ -357,3 +357,14 @@ def lock_username(username: str, *, address: str = "203.0.113.66",
                   "addresses": [address]},
     )
     return row
+
+
+def forget_stale(*, now: datetime | None = None) -> int:
+    """Delete the counters that no longer count (no lockout now, no failure for
+    ``LOCKOUT_FORGET_AFTER``, nor for an address's cool-off); how many."""
+    now = now or timezone.now()
+    stale = Q(locked_until__isnull=True) | Q(locked_until__lte=now)
+    old = Q(last_failure_at__isnull=True) | Q(
+        last_failure_at__lte=now - max(conf.forget_after(), conf.address_cool_off()))
+    deleted, _ = LockoutCounter.objects.filter(stale & old).delete()
+    return deleted

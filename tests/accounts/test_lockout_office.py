@@ -1,6 +1,7 @@
 """An office is not locked out by its typos, a victim's own browser still signs in, and the
 cool-off grows with each lockout (SECURITY.md 10, 39, 40; issue 15)."""
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -227,3 +228,14 @@ def test_a_sign_in_after_the_lockout_starts_the_cool_off_from_the_beginning(demo
     LockoutCounter.objects.filter(scope="username").update(locked_until=timezone.now() - timedelta(seconds=1))
     sign_in(browser(OFFICE), "alice@acme.example")
     assert counter("username", "alice@acme.example") is None
+
+
+def test_counters_that_no_longer_count_are_forgotten_by_housekeeping(db):
+    from django.core.management import call_command
+
+    start = timezone.now() - timedelta(days=2)
+    fail_at("sprayed@acme.example", start)
+    fail_at("alice@acme.example", timezone.now())
+    lockouts.lock_username("mallory@acme.example", now=start)  # ended long ago
+    call_command("forget_stale_lockouts", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    assert set(LockoutCounter.objects.values_list("key", flat=True)) == {"alice@acme.example"}
