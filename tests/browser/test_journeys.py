@@ -147,7 +147,7 @@ def test_mallory_is_told_she_is_locked_out_and_how_to_get_back_in(browse):
         mallory.page.get_by_role("button", name="Sign in").click()
     assert answer.value.status == 429
     assert mallory.heading() == "Your sign-in is locked"
-    assert "too many unsuccessful sign-in attempts" in mallory.page.get_by_role("alert").inner_text()
+    assert "too many wrong passwords for this username" in mallory.page.get_by_role("alert").inner_text()
     assert "You can try again after" in mallory.page.locator("main").inner_text()
     assert mallory.page.get_by_role("link", name="Reset your password").is_visible()
     mallory.check("mallory locked out")
