@@ -653,6 +653,9 @@ class LockoutCounter(models.Model):
     key = models.CharField(max_length=320)
     username = models.CharField(max_length=254, blank=True, db_index=True)
     failures = models.PositiveIntegerField(default=0)
+    # When the first of ``failures`` was counted: they count for one window from then, not for as
+    # long as more keep coming (a busy office's steady trickle of typos never adds up to a block).
+    window_started_at = models.DateTimeField(null=True, blank=True)
     last_failure_at = models.DateTimeField(null=True, blank=True)
     locked_until = models.DateTimeField(null=True, blank=True)
     # Lockouts in a row: each one doubles the next cool-off (``accounts/conf.py``).

@@ -132,6 +132,7 @@ class LockoutFactory(factory.django.DjangoModelFactory):
     key = factory.Sequence(lambda n: f"user{n}@example.com")
     username = factory.SelfAttribute("key")
     failures = factory.LazyFunction(lambda: settings.LOCKOUT_FAILURE_LIMIT)
+    window_started_at = factory.LazyFunction(timezone.now)
     last_failure_at = factory.LazyFunction(timezone.now)
     locked_until = factory.LazyFunction(lambda: timezone.now() + settings.LOCKOUT_COOLOFF)
     lockouts = 1

@@ -68,7 +68,7 @@ def limit_of(scope: str) -> int:
 
 
 def window_of(scope: str) -> timedelta:
-    """How long a failure counts without a lockout."""
+    """How long failures count without a lockout, from the first of them."""
     return conf.address_cool_off() if scope == Scope.ADDRESS else conf.cool_off()
 
 
@@ -84,12 +84,12 @@ def _refresh(row: LockoutCounter, now: datetime) -> None:
     """Forget what no longer counts: an ended lockout's failures, failures past their window, and
     (after ``LOCKOUT_FORGET_AFTER`` without a failure) the lockouts that double the cool-off."""
     if row.locked_until is not None and row.locked_until <= now:
-        row.failures, row.locked_until = 0, None
-    if row.last_failure_at is not None:
-        if row.locked_until is None and row.last_failure_at <= now - window_of(row.scope):
-            row.failures = 0
-        if row.last_failure_at <= now - conf.forget_after():
-            row.lockouts = 0
+        row.failures, row.locked_until, row.window_started_at = 0, None, None
+    started = row.window_started_at or row.last_failure_at
+    if row.locked_until is None and started is not None and started <= now - window_of(row.scope):
+        row.failures, row.window_started_at = 0, None
+    if row.last_failure_at is not None and row.last_failure_at <= now - conf.forget_after():
+        row.lockouts = 0
 
 
 def _is_locked(row: LockoutCounter, now: datetime) -> bool:
@@ -173,6 +173,8 @@ def begin(request: HttpRequest | None, username: str, *, now: datetime | None = 
         else:
             started = []
             for row in rows:
+                if not row.failures:
+                    row.window_started_at = now
                 row.failures += 1
                 row.last_failure_at = now
                 if address and row.scope != Scope.ADDRESS:
@@ -182,8 +184,8 @@ def begin(request: HttpRequest | None, username: str, *, now: datetime | None = 
                     row.lockouts += 1
                     row.locked_until = started_lock = now + cool_off_for(row.scope, row.lockouts)
                     started.append(Lock(row.scope, started_lock))
-                row.save(update_fields=["failures", "last_failure_at", "locked_until", "lockouts",
-                                        "addresses"])
+                row.save(update_fields=["failures", "window_started_at", "last_failure_at",
+                                        "locked_until", "lockouts", "addresses"])
                 attempt.counted.append((row.pk, started_lock))
             attempt.started = tuple(started)
     if locks:
@@ -202,7 +204,10 @@ def locks_for(request: HttpRequest | None, username: str, *, now: datetime | Non
 
 
 def is_locked(request: HttpRequest | None, username: str) -> bool:
-    return bool(locks_for(request, username))
+    """Whether ``username`` is locked for this browser: its username lock (without a device cookie)
+    or its device cookie's. An address block is not one: it stops password guessing, and an SSO
+    sign-in guesses nothing."""
+    return any(lock.scope != Scope.ADDRESS for lock in locks_for(request, username))
 
 
 def signed_in(request: HttpRequest | None, user: User) -> None:
@@ -230,7 +235,10 @@ def _record_locks(request: HttpRequest | None, username: str, locks: tuple[Lock,
         return
     user = User.objects.filter(username=username).first() if username else None
     for lock in locks:
-        audit.record(AuditEvent.Kind.LOCKED_OUT, request=request, user=user, username=username,
+        # An address's block is nobody's in particular: what was typed is kept, the user is not,
+        # so the event stays out of that user's account's trail (it names someone else's network).
+        audit.record(AuditEvent.Kind.LOCKED_OUT, request=request, username=username,
+                     user=None if lock.scope == Scope.ADDRESS else user,
                      **{"method": "password", **_flow_context(request)},
                      lock=str(lock.scope), refused=refused)
 
@@ -269,7 +277,8 @@ def lockout_of(user: User, *, now: datetime | None = None) -> Lockout | None:
     locked = own is not None and _is_locked(own, now)
     ends_at = None
     if own is not None and own.last_failure_at is not None:
-        ends_at = own.locked_until if locked else own.last_failure_at + window_of(Scope.USERNAME)
+        started = own.window_started_at or own.last_failure_at
+        ends_at = own.locked_until if locked else started + window_of(Scope.USERNAME)
     return Lockout(
         failures=failures, limit=conf.failure_limit(),
         last_failure_at=own.last_failure_at if own is not None else None, ends_at=ends_at,
@@ -353,7 +362,8 @@ def lock_username(username: str, *, address: str = "203.0.113.66",
     row, _ = LockoutCounter.objects.update_or_create(
         scope=Scope.USERNAME, key=canonical_username(username),
         defaults={"username": canonical_username(username), "failures": conf.failure_limit(),
-                  "last_failure_at": now, "locked_until": now + conf.cool_off(), "lockouts": 1,
+                  "window_started_at": now, "last_failure_at": now,
+                  "locked_until": now + conf.cool_off(), "lockouts": 1,
                   "addresses": [address]},
     )
     return row

@@ -239,3 +239,28 @@ def test_counters_that_no_longer_count_are_forgotten_by_housekeeping(db):
     lockouts.lock_username("mallory@acme.example", now=start)  # ended long ago
     call_command("forget_stale_lockouts", stdout=open(os.devnull, "w"))  # noqa: SIM115
     assert set(LockoutCounter.objects.values_list("key", flat=True)) == {"alice@acme.example"}
+
+
+def test_a_steady_trickle_of_typos_never_adds_up_to_an_address_block(db, settings, rf):
+    """Failures count for one window from the first of them, not for as long as more keep coming."""
+    settings.LOCKOUT_ADDRESS_FAILURE_LIMIT = 20
+    settings.LOCKOUT_ADDRESS_COOLOFF = timedelta(minutes=60)
+    office = rf.post("/signin/authenticate/", REMOTE_ADDR=OFFICE)
+    start = timezone.now()
+    for minute in range(0, 200, 5):  # 40 typos, one every five minutes, each for another colleague
+        at = start + timedelta(minutes=minute)
+        lockouts.begin(office, f"colleague{minute}@acme.example", now=at).failed()
+    assert counter("address", OFFICE).locked_until is None
+    assert counter("address", OFFICE).failures <= 12
+
+
+def test_an_address_block_refuses_passwords_but_not_single_sign_on(db, settings, rf):
+    settings.LOCKOUT_ADDRESS_FAILURE_LIMIT = 4 * LIMIT
+    sprayer = rf.post("/signin/authenticate/", REMOTE_ADDR=ELSEWHERE)
+    for number in range(4 * LIMIT):
+        lockouts.begin(sprayer, f"sprayed{number}@acme.example").failed()
+    assert [lock.scope for lock in lockouts.locks_for(sprayer, "erin@contoso.example")] == ["address"]
+    assert not lockouts.is_locked(sprayer, "erin@contoso.example")  # what the SSO step asks
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.LOCKED_OUT)
+    assert event.detail == {"lock": "address", "refused": False}
+    assert event.user is None and event.ip_address == ELSEWHERE
