@@ -5,10 +5,9 @@ Driven only through the sign-in URLs, as a browser would.
 """
 
 import pytest
-from axes.models import AccessAttempt
 from django.test import Client
 
-from accounts.models import AuditEvent, User
+from accounts.models import AuditEvent, LockoutCounter, User
 from tests.signin import DEMO_PASSWORD, enter_password, enter_username, post_step, stay_signed_in
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +54,7 @@ def test_a_wrong_password_after_choosing_the_password_is_refused_and_counted(cli
     choose_password(client)
     response = enter_password(client, "not the password")
     assert response.status_code == 200 and "The username or password is incorrect." in page(response)
-    assert AccessAttempt.objects.get(username=ERIN).failures_since_start == 1
+    assert LockoutCounter.objects.get(scope="username", key=ERIN).failures == 1
     assert signed_in_user_id(client) is None
 
 
@@ -65,7 +64,7 @@ def test_going_back_to_single_sign_on_checks_no_password(client, demo):
     assert response["Location"] == "/signin/authenticate/"
     sso_page = client.get("/signin/authenticate/")
     assert "Enter your password" in page(sso_page) and 'name="password"' not in page(sso_page)
-    assert not AccessAttempt.objects.filter(username=ERIN).exists()
+    assert not LockoutCounter.objects.filter(username=ERIN).exists()
     assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.SIGN_IN_FAILED).exists()
     assert signed_in_user_id(client) is None
 
