@@ -235,6 +235,19 @@ class PortalModelAdmin(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyPortalAdmin(PortalModelAdmin):
+    """A list people read and act on through actions only: no add, change or delete pages."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 class AccountFilter(SimpleListFilter):
     """Filter by Mitel account number: a list of the contact's own accounts, or a box for Mitel staff.
 

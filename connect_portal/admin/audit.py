@@ -11,7 +11,13 @@ from accounts.models import AuditEvent
 from accounts.services.memberships import Ability, account_ids_where, has_global
 from accounts.usernames import canonical_username
 
-from ..site import AccountFilter, InputFilter, PortalModelAdmin, csv_response, may_in_account
+from ..site import (
+    AccountFilter,
+    InputFilter,
+    ReadOnlyPortalAdmin,
+    csv_response,
+    may_in_account,
+)
 
 
 class AuditAccountFilter(AccountFilter):
@@ -35,7 +41,9 @@ class UsernameFilter(InputFilter):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(PortalModelAdmin):
+class AuditEventAdmin(ReadOnlyPortalAdmin):
+    """The audit trail is append-only, for everyone."""
+
     list_display = ("created_at", "kind", "who", "account", "application", "by", "ip_address",
                     "method")
     list_filter = (AuditAccountFilter, UsernameFilter, "kind", ("created_at", DateFieldListFilter))
@@ -61,15 +69,6 @@ class AuditEventAdmin(PortalModelAdmin):
             return has_global(request.user, Ability.VIEW_AUDIT)
         return may_in_account(request, Ability.VIEW_AUDIT, obj.account_id if obj else None)
 
-    # The audit trail is append-only, for everyone.
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="user")
     def who(self, event: AuditEvent) -> str:

@@ -13,7 +13,7 @@ from accounts.models import Invitation
 from accounts.services import invitations
 from accounts.services.memberships import Ability, account_ids_where, has_global
 
-from ..site import AccountFilter, PortalModelAdmin, anywhere, may_in_account
+from ..site import AccountFilter, ReadOnlyPortalAdmin, anywhere, may_in_account
 
 
 class InvitationAccountFilter(AccountFilter):
@@ -48,7 +48,7 @@ class StatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(PortalModelAdmin):
+class InvitationAdmin(ReadOnlyPortalAdmin):
     list_display = ("user", "account", "roles_offered", "invited_by", "created_at", "expires_at",
                     "current_status")
     list_filter = (InvitationAccountFilter, StatusFilter)
@@ -68,15 +68,6 @@ class InvitationAdmin(PortalModelAdmin):
 
     def has_view_permission(self, request, obj=None) -> bool:
         return may_in_account(request, Ability.VIEW_USERS, obj.account_id if obj else None)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_revoke_permission(self, request) -> bool:
         return anywhere(request, Ability.MANAGE_USERS)

@@ -6,11 +6,11 @@ from django.http import HttpRequest
 from accounts.models import AddressBlock
 from accounts.services import lockouts
 
-from ..site import PortalModelAdmin
+from ..site import ReadOnlyPortalAdmin
 
 
 @admin.register(AddressBlock)
-class AddressBlockAdmin(PortalModelAdmin):
+class AddressBlockAdmin(ReadOnlyPortalAdmin):
     """Addresses refused for usernames whose device cookie they do not hold (password spraying).
 
     Username locks are on each user's page; this list is Mitel staff's (``accounts.unlock_user``):
@@ -35,15 +35,6 @@ class AddressBlockAdmin(PortalModelAdmin):
 
     def has_lift_permission(self, request) -> bool:
         return request.user.has_perm("accounts.unlock_user")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.action(permissions=["lift"], description="Lift the block on the selected addresses")
     def lift_blocks(self, request: HttpRequest, queryset) -> None:
