@@ -1,4 +1,9 @@
-"""Sign-out reaches the applications: the session's refresh tokens die, and they are told."""
+"""Sign-out reaches the applications: the session's refresh tokens die, and they are told.
+
+The logout token is POSTed through ``sso.outbound``'s guarded session, like every call to an
+identity provider: only to public addresses over https (SECURITY.md 45 and 48), so a logout URI on
+loopback, the private network or the cloud metadata address is never contacted.
+"""
 
 import json
 import logging
@@ -10,6 +15,8 @@ from django.http import HttpRequest
 from jwcrypto import jwt
 from oauth2_provider.models import get_refresh_token_model
 from oauth2_provider.settings import oauth2_settings
+
+from sso.outbound import guard
 
 from .models import ApplicationSignIn
 
@@ -62,8 +69,9 @@ def send_logout_token(request: HttpRequest, signin: ApplicationSignIn) -> bool:
     """POST the token; an application that fails is logged, never allowed to stop the sign-out."""
     uri = signin.application.backchannel_logout_uri
     try:
-        response = requests.post(uri, data={"logout_token": logout_token(request, signin)},
-                                 timeout=BACKCHANNEL_TIMEOUT, allow_redirects=False)
+        with guard(requests.Session()) as session:
+            response = session.post(uri, data={"logout_token": logout_token(request, signin)},
+                                    timeout=BACKCHANNEL_TIMEOUT, allow_redirects=False)
     except requests.RequestException as error:
         logger.warning("Back-channel logout to %s failed: %s", uri, error)
         return False

@@ -79,6 +79,16 @@ class ApplicationForm(forms.ModelForm):
                   "skip_authorization", "redirect_uris", "post_logout_redirect_uris",
                   "backchannel_logout_uri")
 
+    def clean_backchannel_logout_uri(self) -> str:
+        """https to a public address, as the logout token is sent only there (sso.outbound;
+        plain http and loopback only with ``SSO_ALLOW_LOOPBACK_ISSUERS``, that is DEBUG)."""
+        from sso.outbound import url_refusal
+
+        uri = self.cleaned_data["backchannel_logout_uri"]
+        if uri and (refused := url_refusal(uri)):
+            raise forms.ValidationError(f"The back-channel logout URI {refused}.")
+        return uri
+
 
 @admin.register(Application)
 class ApplicationAdmin(PortalModelAdmin):

@@ -119,3 +119,25 @@ def test_deactivating_a_user_revokes_their_applications_tokens(browser, provider
     alice.is_active = False
     alice.save()
     assert not refresh_works(rp, token)
+
+
+@pytest.mark.parametrize("where", ["loopback", "metadata"])
+def test_a_logout_uri_off_the_public_internet_is_never_contacted(
+        browser, provider, confidential_app, receiver, settings, caplog, where):
+    """Outside tests and DEBUG, loopback is refused like any address not on the public internet
+    (sso.outbound): the sign-out still completes, and the refusal is logged."""
+    uri, received = receiver
+    if where == "metadata":
+        uri = "http://169.254.169.254/latest/meta-data/"
+    Application.objects.filter(pk=confidential_app.pk).update(backchannel_logout_uri=uri)
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    token = signed_in(browser, rp)
+    settings.SSO_ALLOW_LOOPBACK_ISSUERS = False
+
+    with caplog.at_level("WARNING", logger="applications.logout"):
+        browser.open("/signout/")
+        browser.submit()
+    assert urlsplit(browser.page.url).path == "/signin/"
+    assert not refresh_works(rp, token)
+    assert received == []
+    assert "Refused" in caplog.text

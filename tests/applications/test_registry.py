@@ -58,3 +58,25 @@ def test_support_staff_without_the_permission_cannot_register_applications(clien
     open_portal_as(client, demo["support@mitel.example"])
     assert client.post("/admin/accounts/application/add/", FORM).status_code == 403
     assert not Application.objects.filter(slug="mitel-billing").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("uri", ["http://billing.mitel.example/logout", "https://127.0.0.1/logout",
+                                 "https://169.254.169.254/latest/meta-data/", "https://10.0.0.7/bcl"])
+def test_a_back_channel_logout_uri_must_be_https_to_a_public_address(client, demo, settings, uri):
+    settings.SSO_ALLOW_LOOPBACK_ISSUERS = False  # production
+    open_portal_as(client, demo["admin@mitel.example"])
+    response = client.post("/admin/accounts/application/add/", {**FORM, "backchannel_logout_uri": uri})
+    assert response.status_code == 200
+    assert "The back-channel logout URI must" in response.content.decode()
+    assert not Application.objects.filter(slug="mitel-billing").exists()
+
+
+@pytest.mark.django_db
+def test_a_public_https_back_channel_logout_uri_is_accepted(client, demo, settings):
+    settings.SSO_ALLOW_LOOPBACK_ISSUERS = False
+    open_portal_as(client, demo["admin@mitel.example"])
+    client.post("/admin/accounts/application/add/",
+                {**FORM, "backchannel_logout_uri": "https://93.184.215.14/oidc/logout"})
+    assert Application.objects.get(slug="mitel-billing").backchannel_logout_uri == (
+        "https://93.184.215.14/oidc/logout")
