@@ -28,12 +28,11 @@ def remember_signin_for_applications(sender, request, user, **kwargs) -> None:
 
 @receiver(user_logged_out, dispatch_uid="end_application_sessions")
 def end_application_sessions_on_sign_out(sender, request, user, **kwargs) -> None:
-    """``/signout/`` and RP-Initiated Logout: the session's application tokens end with it.
-
-    Not when ``prompt=login`` or ``max_age`` ends the session to ask for a fresh proof: the
-    person is still there, and their other applications stay signed in.
+    """``/signout/``, RP-Initiated Logout, and ``prompt=login`` or ``max_age`` ending the session
+    to ask for a fresh proof: the session's application tokens end with it, and the applications
+    are told. A session's tokens never outlive it (the fresh sign-in is a new session, new ``sid``).
     """
-    if request is None or getattr(request, "reauthenticating", False):
+    if request is None:
         return
     from .logout import end_application_sessions
 

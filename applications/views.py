@@ -51,8 +51,9 @@ class AuthorizeView(AuthorizationView):
         """``prompt=login`` or ``max_age`` passed: a fresh proof, through the sign-in flow again.
 
         The session ends first (the sign-in page would otherwise send a signed-in person straight
-        back); the authorize request returns without ``prompt`` and ``max_age``, which the fresh
-        sign-in satisfies.
+        back), and its applications' refresh tokens with it (``receivers``, as a sign-out); the
+        authorize request returns without ``prompt`` and ``max_age``, which the fresh sign-in
+        satisfies.
         """
         try:
             _scopes, credentials = self.validate_authorization_request(self.request)
@@ -60,7 +61,6 @@ class AuthorizeView(AuthorizationView):
             return self.error_response(error, application=None)
         request = self.request
         username = request.user.username if request.user.is_authenticated else ""
-        request.reauthenticating = True
         logout(request)
         query = request.GET.copy()
         for name in ("prompt", "max_age"):

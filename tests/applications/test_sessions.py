@@ -89,6 +89,25 @@ def test_max_age_older_than_the_sign_in_asks_again_and_a_recent_one_does_not(bro
     assert time.time() - claims["auth_time"] < 5
 
 
+def refresh_works(rp: RelyingParty, token: dict) -> bool:
+    return requests.post(rp.config["token_endpoint"], auth=(rp.client_id, SECRET), timeout=10, data={
+        "grant_type": "refresh_token", "refresh_token": token["refresh_token"]}).status_code == 200
+
+
+@pytest.mark.parametrize("ask", [{"prompt": "login"}, {"max_age": "1"}])
+def test_asking_for_a_fresh_proof_revokes_the_old_sessions_tokens(browser, provider,
+                                                                  confidential_app, ask):
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    old = signed_in(browser, rp)
+    time.sleep(2.1)
+    again = RelyingParty(provider, confidential_app, SECRET)
+    browser.open(again.authorize_url(**ask))
+    assert "/signin/" in browser.page.url
+    assert not refresh_works(rp, old)  # ended with the session, before any new sign-in
+    browser.sign_in("alice@acme.example")
+    assert refresh_works(again, again.exchange(browser.location))
+
+
 def test_refresh_tokens_rotate_and_reusing_one_revokes_the_family(browser, provider,
                                                                    confidential_app):
     rp = RelyingParty(provider, confidential_app, SECRET)
