@@ -19,6 +19,7 @@ from django_otp.models import Device
 
 from .. import session_life
 from ..models import AuditEvent, MitelAccount, User, UserSession
+from ..sessions import end_sessions
 from . import audit
 
 
@@ -72,7 +73,7 @@ def end_session(user: User, handle: str, *, request: HttpRequest | None = None) 
 def end_every_session(user: User, *, request: HttpRequest | None = None) -> int:
     """"Sign out everywhere": every session of the user, this one included."""
     with transaction.atomic():
-        ended, _ = UserSession.objects.filter(user_id=user.pk).delete()
+        ended = end_sessions(user)  # sessions_ended: their applications' tokens end too
         audit.record_about(AuditEvent.Kind.SESSIONS_ENDED, request=request, user=user, actor=user,
                            reason="signed_out_everywhere", sessions_ended=ended)
     return ended
@@ -82,10 +83,7 @@ def end_other_sessions(user: User, *, request: HttpRequest | None = None, reason
                        actor: User | None = None) -> int:
     """End every session of ``user`` but the one of ``request`` when it is the user's own."""
     keep = current_key(request) if actor is None or actor.pk == user.pk else None
-    sessions = UserSession.objects.filter(user_id=user.pk)
-    if keep:
-        sessions = sessions.exclude(session_key=keep)
-    ended, _ = sessions.delete()
+    ended = end_sessions(user, keep=keep)  # sessions_ended: their applications' tokens end too
     if ended:
         accounts = None
         if actor is not None and actor.pk != user.pk:

@@ -141,3 +141,32 @@ def test_a_logout_uri_off_the_public_internet_is_never_contacted(
     assert not refresh_works(rp, token)
     assert received == []
     assert "Refused" in caplog.text
+
+
+def test_supports_mfa_reset_ends_the_users_sessions_and_revokes_their_tokens(
+        browser, provider, confidential_app, demo):
+    from accounts.models import UserSession
+    from accounts.services.mfa import reset_mfa
+
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    token = signed_in(browser, rp)
+    alice = User.objects.get(username="alice@acme.example")
+    assert UserSession.objects.filter(user_id=alice.pk).exists()
+    reset_mfa(alice, acting_user=User.objects.get(username="admin@mitel.example"))
+    assert not UserSession.objects.filter(user_id=alice.pk).exists()
+    assert browser.session.get(f"{provider}/me/", allow_redirects=False).status_code == 302
+    assert not refresh_works(rp, token)
+
+
+def test_signing_out_everywhere_revokes_the_tokens_of_every_session(browser, provider,
+                                                                    confidential_app):
+    from accounts.services.sessions import end_every_session
+
+    from .http import Browser
+
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    token = signed_in(browser, rp)
+    other_rp = RelyingParty(provider, confidential_app, SECRET)
+    other_token = signed_in(Browser(provider), other_rp)
+    end_every_session(User.objects.get(username="alice@acme.example"))
+    assert not refresh_works(rp, token) and not refresh_works(other_rp, other_token)
