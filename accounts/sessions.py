@@ -65,13 +65,16 @@ class SessionStore(DatabaseSessionStore):
         return session
 
 
-def end_sessions(user, *, keep: str | None = None) -> int:
-    """Delete the user's sessions but ``keep`` (a session key): those browsers are signed out at once."""
+def end_sessions(user, *, keep: str | None = None, only: str | None = None) -> int:
+    """Delete the user's sessions but ``keep`` (a session key), or ``only`` that one: those
+    browsers are signed out at once, and ``sessions_ended`` ends what was signed in with them."""
     from .models import UserSession
 
     sessions = UserSession.objects.filter(user_id=user.pk)
     if keep:
         sessions = sessions.exclude(session_key=keep)
+    if only:
+        sessions = sessions.filter(session_key=only)
     ended = [SessionStore().decode(data) for data in sessions.values_list("session_data", flat=True)]
     deleted, _ = sessions.delete()
     if ended:

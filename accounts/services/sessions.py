@@ -63,7 +63,7 @@ def end_session(user: User, handle: str, *, request: HttpRequest | None = None) 
     with transaction.atomic():
         for key in _live([user.pk]).values_list("session_key", flat=True):
             if key != here and session_life.handle(key) == handle:
-                UserSession.objects.filter(session_key=key).delete()
+                end_sessions(user, only=key)  # sessions_ended: its applications' tokens end too
                 audit.record_about(AuditEvent.Kind.SESSIONS_ENDED, request=request, user=user,
                                    actor=user, reason="signed_out_one", sessions_ended=1)
                 return True

@@ -170,3 +170,21 @@ def test_signing_out_everywhere_revokes_the_tokens_of_every_session(browser, pro
     other_token = signed_in(Browser(provider), other_rp)
     end_every_session(User.objects.get(username="alice@acme.example"))
     assert not refresh_works(rp, token) and not refresh_works(other_rp, other_token)
+
+
+def test_signing_out_one_other_session_revokes_its_tokens_only(browser, provider, confidential_app):
+    from accounts import session_life
+    from accounts.services.sessions import end_session
+
+    from .http import Browser
+
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    token = signed_in(browser, rp)
+    other_rp = RelyingParty(provider, confidential_app, SECRET)
+    other = Browser(provider)
+    other_token = signed_in(other, other_rp)
+    alice = User.objects.get(username="alice@acme.example")
+    other_key = other.session.cookies.get("sessionid")
+    assert end_session(alice, session_life.handle(other_key))
+    assert not refresh_works(other_rp, other_token)
+    assert refresh_works(rp, token)
