@@ -535,14 +535,37 @@ def lockout_cost(port: int, concurrency: int, worker_pids: list[int], password: 
             "page_get_cpu_ms": round(median(page_cpu) * 1000, 2), "attempts": attempts}
 
 
+def interleaved_gap(time_one, known_users, samples: int, *, seed: int, prefix: str,
+                    known_label: str) -> dict:
+    """Median seconds of ``time_one(username)`` for unknown vs. known usernames.
+
+    One request at a time, the two kinds interleaved in a random order, after three of each to warm
+    up. ``paired_gap`` is the median of the differences within each pair, for the record: less
+    sensitive to the machine's load changing during the run.
+    """
+    unknown, known = [], []
+    rng = random.Random(seed)  # an order, not a secret
+    for i in range(3):
+        time_one(f"warm-{prefix}{i}@nowhere.example")
+        time_one(username(next(known_users)))
+    for i in range(samples):
+        pair = [("unknown", f"nobody-{prefix}{i}-{secrets.token_hex(3)}@nowhere.example"),
+                ("known", username(next(known_users)))]
+        rng.shuffle(pair)
+        for kind, who in pair:
+            (unknown if kind == "unknown" else known).append(time_one(who))
+    gap = abs(median(unknown) - median(known)) / median(known)
+    paired = median([u - k for u, k in zip(unknown, known, strict=True)]) / median(known)
+    return {"ratio": round(gap, 4), "unknown_user_ms": round(median(unknown) * 1000, 2),
+            f"{known_label}_ms": round(median(known) * 1000, 2), "samples_each": samples,
+            "paired_gap": round(paired, 4)}
+
+
 def enumeration_gap(port: int, samples: int, known_users) -> dict:
     """Median time of a password POST for unknown users vs. known users with a wrong password.
 
-    One request at a time, the two kinds interleaved in a random order, each on a fresh flow and
-    address (so no lockout is reached).
+    Each on a fresh flow and address (so no lockout is reached).
     """
-    unknown, wrong = [], []
-    rng = random.Random(9)  # an order, not a secret
 
     def attempt(who: str) -> float:
         browser = Browser(port, visitor_ip())
@@ -554,34 +577,17 @@ def enumeration_gap(port: int, samples: int, known_users) -> dict:
             raise RuntimeError("a wrong password did not say so")
         return response.seconds
 
-    for i in range(3):
-        attempt(f"warm-{i}@nowhere.example")
-        attempt(username(next(known_users)))
-    for i in range(samples):
-        pair = [("unknown", f"nobody-{i}-{secrets.token_hex(3)}@nowhere.example"),
-                ("wrong", username(next(known_users)))]
-        rng.shuffle(pair)
-        for kind, who in pair:
-            (unknown if kind == "unknown" else wrong).append(attempt(who))
-    gap = abs(median(unknown) - median(wrong)) / median(wrong)
-    paired = median([u - w for u, w in zip(unknown, wrong, strict=True)]) / median(wrong)
-    return {"ratio": round(gap, 4), "unknown_user_ms": round(median(unknown) * 1000, 2),
-            "wrong_password_ms": round(median(wrong) * 1000, 2), "samples_each": samples,
-            # The median of the differences within each interleaved pair, for the record: less
-            # sensitive to the machine's load changing during the run.
-            "paired_gap": round(paired, 4)}
+    return interleaved_gap(attempt, known_users, samples, seed=9, prefix="",
+                           known_label="wrong_password")
 
 
 def reset_enumeration_gap(port: int, samples: int, known_users) -> dict:
     """Median time of a forgot-password POST for unknown users vs. known users.
 
-    The same method as ``enumeration_gap``: one request at a time, the two kinds interleaved in a
-    random order, each from a fresh browser and address (so no per-address limit is reached).
-    Known users are all different (no per-user limit either). Only the POST is timed: the request
-    stores a task, and the e-mail is the worker's (none runs here, so none is sent).
+    Each from a fresh browser and address (so no per-address limit is reached); known users are all
+    different (no per-user limit either). Only the POST is timed: the request stores a task, and the
+    e-mail is the worker's (none runs here, so none is sent).
     """
-    unknown, known = [], []
-    rng = random.Random(42)  # an order, not a secret
 
     def ask(who: str) -> float:
         browser = Browser(port, visitor_ip())
@@ -593,20 +599,7 @@ def reset_enumeration_gap(port: int, samples: int, known_users) -> dict:
         expect(response, 302, "forgot password", location="/password/forgot/sent/")
         return response.seconds
 
-    for i in range(3):
-        ask(f"warm-reset-{i}@nowhere.example")
-        ask(username(next(known_users)))
-    for i in range(samples):
-        pair = [("unknown", f"nobody-reset-{i}-{secrets.token_hex(3)}@nowhere.example"),
-                ("known", username(next(known_users)))]
-        rng.shuffle(pair)
-        for kind, who in pair:
-            (unknown if kind == "unknown" else known).append(ask(who))
-    gap = abs(median(unknown) - median(known)) / median(known)
-    paired = median([u - k for u, k in zip(unknown, known, strict=True)]) / median(known)
-    return {"ratio": round(gap, 4), "unknown_user_ms": round(median(unknown) * 1000, 2),
-            "known_user_ms": round(median(known) * 1000, 2), "samples_each": samples,
-            "paired_gap": round(paired, 4)}
+    return interleaved_gap(ask, known_users, samples, seed=42, prefix="reset-", known_label="known_user")
 
 
 # --- the run ------------------------------------------------------------------------------------------
