@@ -18,6 +18,7 @@ from accounts.services.memberships import (
     ROLE_ABILITIES,
     Ability,
     abilities_in_some_account,
+    account_ids_where,
     accounts_visible_to,
     has_global,
     is_authorized_contact,
@@ -192,6 +193,14 @@ class PortalModelAdmin(admin.ModelAdmin):
     """
 
     view_on_site = False
+
+    @staticmethod
+    def in_accounts_where(request: HttpRequest, queryset, ability: Ability):
+        """``queryset`` (of objects with an ``account``) narrowed to the accounts where the viewer
+        holds ``ability``: every account for Mitel staff with the permission."""
+        if has_global(request.user, ability):
+            return queryset
+        return queryset.filter(account_id__in=account_ids_where(request.user, ability))
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         # Contacts hold no Django permissions; whether they see the model is get_model_perms' say.

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 
 from accounts.models import AuditEvent
-from accounts.services.memberships import Ability, account_ids_where, has_global
+from accounts.services.memberships import Ability, has_global
 from accounts.usernames import canonical_username
 
 from ..site import (
@@ -57,10 +57,7 @@ class AuditEventAdmin(ReadOnlyPortalAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest):
-        queryset = super().get_queryset(request)
-        if has_global(request.user, Ability.VIEW_AUDIT):
-            return queryset
-        return queryset.filter(account_id__in=account_ids_where(request.user, Ability.VIEW_AUDIT))
+        return self.in_accounts_where(request, super().get_queryset(request), Ability.VIEW_AUDIT)
 
     def has_view_permission(self, request, obj=None) -> bool:
         if obj is not None and obj.account_id is None:

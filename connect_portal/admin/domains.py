@@ -15,7 +15,7 @@ from django.utils.html import format_html
 
 from accounts.models import Domain
 from accounts.services import domains
-from accounts.services.memberships import Ability, accounts_visible_to, has_global
+from accounts.services.memberships import Ability, accounts_visible_to
 
 from ..site import AccountFilter, PortalModelAdmin, anywhere, may_in_account
 
@@ -64,9 +64,7 @@ class DomainAdmin(PortalModelAdmin):
 
     def get_queryset(self, request: HttpRequest):
         queryset = super().get_queryset(request).select_related("account")
-        if has_global(request.user, Ability.VIEW_SSO):
-            return queryset
-        return queryset.filter(account__in=accounts_visible_to(request.user, Ability.VIEW_SSO))
+        return self.in_accounts_where(request, queryset, Ability.VIEW_SSO)
 
     def manageable(self, request: HttpRequest, queryset):
         return queryset.filter(account__in=accounts_visible_to(request.user, Ability.MANAGE_SSO))

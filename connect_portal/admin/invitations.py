@@ -61,10 +61,7 @@ class InvitationAdmin(ReadOnlyPortalAdmin):
     actions = ["revoke_invitations"]
 
     def get_queryset(self, request: HttpRequest):
-        queryset = super().get_queryset(request)
-        if has_global(request.user, Ability.VIEW_USERS):
-            return queryset
-        return queryset.filter(account_id__in=account_ids_where(request.user, Ability.VIEW_USERS))
+        return self.in_accounts_where(request, super().get_queryset(request), Ability.VIEW_USERS)
 
     def has_view_permission(self, request, obj=None) -> bool:
         return may_in_account(request, Ability.VIEW_USERS, obj.account_id if obj else None)

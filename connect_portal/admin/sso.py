@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.models import MitelAccount
-from accounts.services.memberships import Ability, accounts_visible_to, has_global
+from accounts.services.memberships import Ability, accounts_visible_to
 from sso import providers
 from sso.models import SsoConnection
 from sso.providers import Provider
@@ -94,10 +94,7 @@ class SsoConnectionAdmin(PortalModelAdmin):
     actions = None
 
     def get_queryset(self, request: HttpRequest):
-        queryset = super().get_queryset(request)
-        if has_global(request.user, Ability.VIEW_SSO):
-            return queryset
-        return queryset.filter(account__in=accounts_visible_to(request.user, Ability.VIEW_SSO))
+        return self.in_accounts_where(request, super().get_queryset(request), Ability.VIEW_SSO)
 
     def has_view_permission(self, request, obj=None) -> bool:
         return may_in_account(request, Ability.VIEW_SSO, obj.account_id if obj else None)
