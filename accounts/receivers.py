@@ -89,7 +89,8 @@ def start_session_clock(sender, request, user: User, **kwargs) -> None:
     from . import session_life
 
     if request is not None and hasattr(request, "session"):
-        request.session.pop(session_life.STARTED, None)
+        if not (getattr(request, "signin_context", None) or {}).get("carried_proof"):
+            request.session.pop(session_life.STARTED, None)  # not for another account of the same
         session_life.touch(request.session, request)
 
 

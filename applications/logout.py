@@ -11,6 +11,8 @@ import time
 import uuid
 
 import requests
+from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest
 from jwcrypto import jwt
 from oauth2_provider.models import get_refresh_token_model
@@ -28,22 +30,38 @@ BACKCHANNEL_TIMEOUT = (2, 3)
 
 
 def end_application_sessions(request: HttpRequest, sid: str) -> None:
-    """Revoke the refresh tokens issued under session ``sid``; tell each application (back-channel)."""
-    if not sid:
-        return
-    signins = list(ApplicationSignIn.objects.filter(sid=sid).select_related("application", "user"))
+    """Sign-out: revoke the refresh tokens issued under session ``sid``; tell each application."""
+    if sid:
+        end_signins(ApplicationSignIn.objects.filter(sid=sid),
+                    issuer=oauth2_settings.oidc_issuer(request))
+
+
+def end_signins(signins, *, issuer: str) -> None:
+    """Revoke the refresh tokens of ``signins`` now; once the change commits, a task sends one
+    back-channel logout token per application and session, so no sign-out waits for them."""
+    signins = list(signins.select_related("application"))
     RefreshToken = get_refresh_token_model()
     for signin in signins:
         RefreshToken.revoke_family(signin.token_family)
-    told = set()
+    told, to_tell = set(), []
     for signin in signins:
-        application = signin.application
-        if application.backchannel_logout_uri and application.pk not in told:
-            told.add(application.pk)
-            send_logout_token(request, signin)
+        key = (signin.application_id, signin.sid)
+        if signin.application.backchannel_logout_uri and key not in told:
+            told.add(key)
+            to_tell.append(signin.pk)
+    if to_tell:
+        from .tasks import send_logout_tokens
+
+        transaction.on_commit(lambda: send_logout_tokens.enqueue(to_tell, issuer))
 
 
-def logout_token(request: HttpRequest, signin: ApplicationSignIn, *, now: float | None = None) -> str:
+def issuer_outside_requests() -> str:
+    """The issuer when no request says it (sessions ended by someone else, or a task): the
+    configured public URL (``PUBLIC_URL``; with ``DEBUG`` and none set, http://127.0.0.1:8000)."""
+    return oauth2_settings.OIDC_ISS_ENDPOINT or settings.PUBLIC_URL
+
+
+def logout_token(issuer: str, signin: ApplicationSignIn, *, now: float | None = None) -> str:
     """An OpenID Connect Back-Channel Logout token, signed like the ID tokens (RS256, ``kid``)."""
     now = int(now if now is not None else time.time())
     application = signin.application
@@ -51,7 +69,7 @@ def logout_token(request: HttpRequest, signin: ApplicationSignIn, *, now: float 
     token = jwt.JWT(
         header=json.dumps({"typ": "logout+jwt", "alg": "RS256", "kid": key.thumbprint()}),
         claims=json.dumps({
-            "iss": oauth2_settings.oidc_issuer(request),
+            "iss": issuer,
             "aud": application.client_id,
             "iat": now,
             "exp": now + 120,
@@ -65,12 +83,12 @@ def logout_token(request: HttpRequest, signin: ApplicationSignIn, *, now: float 
     return token.serialize()
 
 
-def send_logout_token(request: HttpRequest, signin: ApplicationSignIn) -> bool:
+def send_logout_token(issuer: str, signin: ApplicationSignIn) -> bool:
     """POST the token; an application that fails is logged, never allowed to stop the sign-out."""
     uri = signin.application.backchannel_logout_uri
     try:
         with guard(requests.Session()) as session:
-            response = session.post(uri, data={"logout_token": logout_token(request, signin)},
+            response = session.post(uri, data={"logout_token": logout_token(issuer, signin)},
                                     timeout=BACKCHANNEL_TIMEOUT, allow_redirects=False)
     except requests.RequestException as error:
         logger.warning("Back-channel logout to %s failed: %s", uri, error)

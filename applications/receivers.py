@@ -19,10 +19,15 @@ def remember_signin_for_applications(sender, request, user, **kwargs) -> None:
         return
     context = getattr(request, "signin_context", None) or {}
     account = context.get("account")
+    # A session already signed in (the same user: Django's login() flushes a session of anyone
+    # else) keeps its sid, so that signing out ends every application it signed in to; and its
+    # auth_time too when no new proof was asked for (another account, signin.switch_account).
+    before = request.session.get(SESSION_KEY) or {}
+    carried = context.get("carried_proof") and before.get("auth_time")
     request.session[SESSION_KEY] = {
         "account_id": account.pk if account is not None else None,
-        "auth_time": int(timezone.now().timestamp()),
-        "sid": secrets.token_urlsafe(24),
+        "auth_time": before["auth_time"] if carried else int(timezone.now().timestamp()),
+        "sid": before.get("sid") or secrets.token_urlsafe(24),
     }
 
 
@@ -39,15 +44,14 @@ def end_application_sessions_on_sign_out(sender, request, user, **kwargs) -> Non
     end_application_sessions(request, (request.session.get(SESSION_KEY) or {}).get("sid", ""))
 
 
-@receiver(sessions_ended, dispatch_uid="revoke_tokens_of_ended_sessions")
-def revoke_tokens_of_ended_sessions(sender, user, sessions: list[dict], **kwargs) -> None:
-    """Deactivation, or a password change or reset that ends other sessions: their tokens end."""
-    from oauth2_provider.models import get_refresh_token_model
-
+@receiver(sessions_ended, dispatch_uid="end_application_sessions_of_ended_sessions")
+def end_application_sessions_of_ended_sessions(sender, user, sessions: list[dict], **kwargs) -> None:
+    """Deactivation, a password change or reset that ends other sessions, an MFA reset, "Sign out
+    everywhere": those sessions' tokens end, and their applications are told, as at a sign-out."""
+    from .logout import end_signins, issuer_outside_requests
     from .models import ApplicationSignIn
 
     sids = {(data.get(SESSION_KEY) or {}).get("sid") for data in sessions} - {None, ""}
-    families = ApplicationSignIn.objects.filter(user=user, sid__in=sids).exclude(
-        token_family=None).values_list("token_family", flat=True)
-    for family in families:
-        get_refresh_token_model().revoke_family(family)
+    if sids:
+        end_signins(ApplicationSignIn.objects.filter(user=user, sid__in=sids),
+                    issuer=issuer_outside_requests())

@@ -13,6 +13,9 @@ from oauth2_provider.models import get_access_token_model, get_application_model
 from oauth2_provider.views import AuthorizationView, ConnectDiscoveryInfoView
 
 from accounts.middleware import SIGNIN_METHOD_SESSION_KEY
+from accounts.models import MitelAccount
+from signin import switch_account
+from signin.flow import find_account
 
 from .receivers import SESSION_KEY
 
@@ -45,7 +48,33 @@ class AuthorizeView(AuthorizationView):
         request.META["MITEL_SILENT_CONSENT"] = "1" if has_consented(request) else ""
         if not fresh and "none" not in prompt_of(request):
             return self.handle_prompt_login()
+        if fresh and wants_another_account(request):
+            return self.handle_select_account()
         return super().get(request, *args, **kwargs)
+
+    def handle_select_account(self) -> HttpResponse:
+        """``prompt=select_account``, or an ``account`` the session is not signed in to: the
+        account picker again, with the session's proof (``signin.switch_account``). With
+        ``prompt=none`` there is no page to show: ``account_selection_required``."""
+        try:
+            _scopes, credentials = self.validate_authorization_request(self.request)
+        except OAuthToolkitError as error:
+            return self.error_response(error, application=None)
+        request = self.request
+        application = Application.objects.get(client_id=credentials["client_id"])
+        if "none" in prompt_of(request):
+            answer = {"error": "account_selection_required"}
+            if credentials.get("state"):
+                answer["state"] = credentials["state"]
+            uri = credentials["redirect_uri"]
+            return self.redirect(f"{uri}{'&' if '?' in uri else '?'}{urlencode(answer)}", application)
+        query = request.GET.copy()
+        query.pop("prompt", None)  # the picker answers it; coming back must not ask again
+        query.pop("account", None)
+        return switch_account(request, application=application,
+                              next_url=f"{request.path}?{query.urlencode()}",
+                              account_hint=request.GET.get("account", "").strip(),
+                              choose="select_account" in prompt_of(request))
 
     def handle_prompt_login(self) -> HttpResponse:
         """``prompt=login`` or ``max_age`` passed: a fresh proof, through the sign-in flow again.
@@ -100,6 +129,19 @@ def needs_fresh_proof(request, *, now: datetime | None = None) -> bool:
     auth_time = (request.session.get(SESSION_KEY) or {}).get("auth_time") or 0
     now = now or datetime.now(tz=UTC)
     return now.timestamp() - auth_time > int(max_age)
+
+
+def wants_another_account(request) -> bool:
+    """``prompt=select_account``, or an ``account`` (number or Partner Label) other than the one
+    the session signed in to."""
+    if "select_account" in prompt_of(request):
+        return True
+    hint = request.GET.get("account", "").strip()
+    if not hint:
+        return False
+    account_id = (request.session.get(SESSION_KEY) or {}).get("account_id")
+    account = MitelAccount.objects.filter(pk=account_id).first() if account_id else None
+    return account is None or find_account([account], hint) is None
 
 
 def has_consented(request) -> bool:

@@ -12,3 +12,10 @@ def resume(request):
     from .controller import resume as _resume
 
     return _resume(request)
+
+
+def switch_account(request, **kwargs):
+    """A signed-in person to another of their accounts: see ``controller.switch_account``."""
+    from .controller import switch_account as _switch_account
+
+    return _switch_account(request, **kwargs)

@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
+from accounts.middleware import SIGNIN_ACCOUNT_SESSION_KEY, SIGNIN_METHOD_SESSION_KEY
 from accounts.models import User
 from accounts.services.totp import needs_second_factor
 
@@ -103,11 +104,13 @@ def finish(flow: SigninFlow) -> HttpResponse:
 
 
 def signin_context(flow: SigninFlow) -> dict:
-    """What the audit receivers record beside the user: account, application, method."""
+    """What the audit receivers record beside the user: account, application, method, and
+    whether the proof was the session's own, carried to another account (``switch_account``)."""
     return {
         "account": flow.account,
         "application": flow.application,
         "method": flow.method or "password",
+        "carried_proof": True if flow.carried_proof else None,
     }
 
 
@@ -154,6 +157,24 @@ def signin_step(request: HttpRequest, slug: str) -> HttpResponse:
             return HttpResponseRedirect(step_url(step))
         return run(step, request, flow)
     return step.get(request, flow)
+
+
+def switch_account(request: HttpRequest, *, application, next_url: str, account_hint: str = "",
+                   choose: bool = False) -> HttpResponse:
+    """A signed-in person whom an application sends to another of their accounts (``account_hint``)
+    or back to the account picker (``choose``): a flow that starts from the session's proof, so
+    only the picker is asked, unless the account chosen needs a proof the session lacks (its own
+    identity provider, or a password). Ends where ``next_url`` says, like any sign-in."""
+    session = request.session
+    device = getattr(request.user, "otp_device", None)  # set by django-otp once verified
+    flow = SigninFlow.switching_account(
+        request, user=request.user, application=application, next_url=next_url,
+        account_hint=account_hint, choose=choose,
+        method=session.get(SIGNIN_METHOD_SESSION_KEY) or "password",
+        account_id=session.get(SIGNIN_ACCOUNT_SESSION_KEY),
+        second_factor=device.persistent_id if device is not None else "",
+        stay_signed_in=not session.get_expire_at_browser_close())
+    return advance(flow)
 
 
 # --- resuming a flow from outside (Single Sign On, password reset) ---------------------------

@@ -36,6 +36,8 @@ class FlowState:
     stay_signed_in: bool | None = None
     done: list[str] = field(default_factory=list)
     proof_at: int = 0  # how many steps were done when the user proved who they are
+    proved_account_id: int | None = None  # the account whose identity provider proved the user
+    carried_proof: bool = False  # the proof is the signed-in session's, carried to another account
 
 
 class SigninFlow:
@@ -61,6 +63,37 @@ class SigninFlow:
                                       next_url=next_url, account_hint=account_hint,
                                       login_hint=login_hint))
         flow.__dict__["application"] = application
+        return flow
+
+    @classmethod
+    def switching_account(cls, request: HttpRequest, *, user: User, application: Application | None,
+                          next_url: str, account_hint: str, choose: bool, method: str,
+                          account_id: int | None, second_factor: str,
+                          stay_signed_in: bool) -> "SigninFlow":
+        """A signed-in person's flow to another of their accounts, for an application that asked
+        for one (``account``) or for the picker again (``choose``). The session's proof carries
+        over only as far as the account chosen accepts it (``chose_account``): a password for an
+        account that takes passwords, an identity provider's word for its own account only.
+        Not saved."""
+        flow = cls.begin(request, application=application, next_url=next_url,
+                         account_hint="" if choose else account_hint, login_hint=user.username)
+        state = flow.state
+        state.username, state.user_id = user.username, user.pk
+        realm = realm_of(user.username)
+        state.realm_account_id = realm.account_id if realm else None
+        flow.__dict__["user"] = user
+        state.done, state.proof_at = ["username"], 1
+        state.authenticated, state.method, state.carried_proof = True, method, True
+        state.proved_account_id = account_id if method != "password" else None
+        state.mfa_device = second_factor
+        state.stay_signed_in = stay_signed_in
+        flow.step_done("stay")  # asked when the session began; forgotten with the proof
+        accounts = flow.accounts
+        hinted = find_account(accounts, state.account_hint) if state.account_hint else None
+        if hinted is not None:
+            flow.chose_account(hinted)
+        elif len(accounts) == 1:
+            flow.chose_account(accounts[0])
         return flow
 
     @classmethod
@@ -155,6 +188,11 @@ class SigninFlow:
         return self.state.authenticated and self.user is not None
 
     @property
+    def carried_proof(self) -> bool:
+        """Whether the proof is the signed-in session's own, carried to another account."""
+        return self.is_authenticated and self.state.carried_proof
+
+    @property
     def proved_by_password(self) -> bool:
         return self.is_authenticated and self.state.method == "password"
 
@@ -227,10 +265,13 @@ class SigninFlow:
 
     def chose_account(self, account: MitelAccount) -> None:
         """The account to sign in to. A password proof does not count for an account that takes
-        Single Sign On only (picked after the password): the user proves it there instead."""
+        Single Sign On only (picked after the password), nor an identity provider's proof for
+        another account than its own: the user proves it there instead."""
         self.state.account_id = account.pk
         self.__dict__["account"] = account
         if self.state.method == "password" and not account.password_allowed:
+            self._forget_proof()
+        elif self.state.method not in {"", "password"} and self.state.proved_account_id != account.pk:
             self._forget_proof()
 
     def chose_password(self) -> None:
@@ -246,6 +287,7 @@ class SigninFlow:
         self._forget_proof()
         self.state.authenticated = True
         self.state.method = method
+        self.state.proved_account_id = self.state.account_id if method != "password" else None
         self.state.proof_at = len(self.state.done)
         self.__dict__["user"] = user
         self.request.session.cycle_key()
@@ -275,6 +317,8 @@ class SigninFlow:
             self.state.done = self.state.done[:self.state.proof_at]
         self.state.authenticated = False
         self.state.method = ""
+        self.state.proved_account_id = None
+        self.state.carried_proof = False
         self.state.mfa_device = ""
         self.state.pending_device_id = None
         self.state.stay_signed_in = None

@@ -95,3 +95,62 @@ def test_the_proof_must_be_of_the_flows_user(request_):
     flow.entered_username(user.username)
     with pytest.raises(ValueError):
         flow.proved(stranger, method="password")
+
+
+# --- another account for a signed-in person (an application asked for it) ---------------------
+
+def switching(request, user, *, method="password", account_id=None, hint="", choose=False):
+    return SigninFlow.switching_account(
+        request, user=user, application=None, next_url="", account_hint=hint, choose=choose,
+        method=method, account_id=account_id, second_factor="", stay_signed_in=True)
+
+
+def two_accounts(**second):
+    first = MembershipFactory()
+    other = MembershipFactory(user=first.user, account__name="Zeta", **second)
+    return first.user, first.account, other.account
+
+
+def test_a_password_session_carries_to_another_account_that_takes_passwords(request_):
+    user, first, second = two_accounts()
+    flow = switching(request_, user, hint=second.account_number)
+    assert flow.account == second and flow.is_authenticated and flow.carried_proof
+    assert flow.method == "password" and flow.is_done("stay")
+
+
+def test_without_a_hint_the_picker_is_due_and_the_proof_waits_for_the_choice(request_):
+    user, first, second = two_accounts()
+    flow = switching(request_, user, choose=True, hint=first.account_number)  # choose wins
+    assert flow.account is None and flow.is_authenticated
+    flow.chose_account(first)
+    assert flow.is_authenticated and flow.carried_proof
+
+
+def test_a_password_proof_does_not_carry_to_a_single_sign_on_only_account(request_):
+    user, first, second = two_accounts(account__entra=True)
+    assert not second.password_allowed
+    flow = switching(request_, user, hint=second.account_number)
+    assert flow.account == second
+    assert not flow.is_authenticated and not flow.carried_proof and flow.method == ""
+    assert flow.state.done == ["username"]  # "Stay signed in?" is asked again after the proof
+
+
+def test_an_identity_providers_proof_carries_to_its_own_account_only(request_):
+    user, first, second = two_accounts()
+    flow = switching(request_, user, method="azure_ad", account_id=first.pk, choose=True)
+    flow.chose_account(second)
+    assert not flow.is_authenticated  # the password account asks for the password
+    flow = switching(request_, user, method="azure_ad", account_id=first.pk, choose=True)
+    flow.chose_account(first)
+    assert flow.is_authenticated and flow.method == "azure_ad"
+
+
+def test_a_proof_by_an_identity_provider_in_a_normal_flow_is_that_accounts(request_):
+    user, first, second = two_accounts()
+    flow = SigninFlow.begin(request_, application=None)
+    flow.entered_username(user.username)
+    flow.chose_account(first)
+    flow.proved(user, method="okta")
+    assert flow.state.proved_account_id == first.pk and not flow.carried_proof
+    flow.chose_account(second)
+    assert not flow.is_authenticated

@@ -188,3 +188,64 @@ def test_signing_out_one_other_session_revokes_its_tokens_only(browser, provider
     assert end_session(alice, session_life.handle(other_key))
     assert not refresh_works(other_rp, other_token)
     assert refresh_works(rp, token)
+
+
+def verified_logout_claims(rp: RelyingParty, token: str) -> dict:
+    jwks = JsonWebKey.import_key_set(requests.get(rp.config["jwks_uri"], timeout=10).json())
+    claims = jwt.decode(token, jwks)
+    claims.validate()
+    return dict(claims)
+
+
+def test_deactivating_a_user_sends_their_applications_a_logout_token(
+        browser, provider, confidential_app, receiver, settings):
+    """Nobody signed out in this browser: the issuer comes from PUBLIC_URL, not a request."""
+    settings.PUBLIC_URL = provider  # the public URL is the provider's origin, as in production
+    uri, received = receiver
+    Application.objects.filter(pk=confidential_app.pk).update(backchannel_logout_uri=uri)
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    id_claims = rp.id_token_claims(signed_in(browser, rp))
+    alice = User.objects.get(username="alice@acme.example")
+    alice.is_active = False
+    alice.save()
+    assert len(received) == 1
+    claims = verified_logout_claims(rp, received[0]["logout_token"])
+    assert claims["iss"] == rp.config["issuer"] and claims["aud"] == rp.client_id
+    assert (claims["sub"], claims["sid"]) == (id_claims["sub"], id_claims["sid"])
+
+
+def test_signing_out_everywhere_tells_the_application_once_per_session(
+        browser, provider, confidential_app, receiver, settings):
+    from accounts.services.sessions import end_every_session
+
+    from .http import Browser
+
+    settings.PUBLIC_URL = provider
+    uri, received = receiver
+    Application.objects.filter(pk=confidential_app.pk).update(backchannel_logout_uri=uri)
+    first = RelyingParty(provider, confidential_app, SECRET)
+    first_sid = first.id_token_claims(signed_in(browser, first))["sid"]
+    again = RelyingParty(provider, confidential_app, SECRET)
+    browser.open(again.authorize_url())  # the same session, a second code: one token still
+    again.exchange(browser.location)
+    other = RelyingParty(provider, confidential_app, SECRET)
+    other_sid = other.id_token_claims(signed_in(Browser(provider), other))["sid"]
+    end_every_session(User.objects.get(username="alice@acme.example"))
+    sids = sorted(verified_logout_claims(first, r["logout_token"])["sid"] for r in received)
+    assert sids == sorted([first_sid, other_sid])
+
+
+def test_a_rolled_back_deactivation_tells_no_application(browser, provider, confidential_app,
+                                                        receiver):
+    from django.db import transaction
+
+    uri, received = receiver
+    Application.objects.filter(pk=confidential_app.pk).update(backchannel_logout_uri=uri)
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    token = signed_in(browser, rp)
+    alice = User.objects.get(username="alice@acme.example")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        alice.is_active = False
+        alice.save()
+        raise RuntimeError("the deactivation fails")
+    assert received == [] and refresh_works(rp, token)
