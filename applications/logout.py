@@ -32,13 +32,13 @@ BACKCHANNEL_TIMEOUT = (2, 3)
 def end_application_sessions(request: HttpRequest, sid: str) -> None:
     """Sign-out: revoke the refresh tokens issued under session ``sid``; tell each application."""
     if sid:
-        end_signins(ApplicationSignIn.objects.filter(sid=sid),
-                    issuer=oauth2_settings.oidc_issuer(request))
+        end_signins(ApplicationSignIn.objects.filter(sid=sid), request=request)
 
 
-def end_signins(signins, *, issuer: str) -> None:
+def end_signins(signins, *, request: HttpRequest | None = None) -> None:
     """Revoke the refresh tokens of ``signins`` now; once the change commits, a task sends one
-    back-channel logout token per application and session, so no sign-out waits for them."""
+    back-channel logout token per application and session, so no sign-out waits for them. The
+    issuer is the request's (``oidc_issuer``), or without one ``issuer_outside_requests()``."""
     signins = list(signins.select_related("application"))
     RefreshToken = get_refresh_token_model()
     for signin in signins:
@@ -52,6 +52,7 @@ def end_signins(signins, *, issuer: str) -> None:
     if to_tell:
         from .tasks import send_logout_tokens
 
+        issuer = oauth2_settings.oidc_issuer(request) if request is not None else issuer_outside_requests()
         transaction.on_commit(lambda: send_logout_tokens.enqueue(to_tell, issuer))
 
 

@@ -48,10 +48,9 @@ def end_application_sessions_on_sign_out(sender, request, user, **kwargs) -> Non
 def end_application_sessions_of_ended_sessions(sender, user, sessions: list[dict], **kwargs) -> None:
     """Deactivation, a password change or reset that ends other sessions, an MFA reset, "Sign out
     everywhere": those sessions' tokens end, and their applications are told, as at a sign-out."""
-    from .logout import end_signins, issuer_outside_requests
+    from .logout import end_signins
     from .models import ApplicationSignIn
 
     sids = {(data.get(SESSION_KEY) or {}).get("sid") for data in sessions} - {None, ""}
     if sids:
-        end_signins(ApplicationSignIn.objects.filter(user=user, sid__in=sids),
-                    issuer=issuer_outside_requests())
+        end_signins(ApplicationSignIn.objects.filter(user=user, sid__in=sids))
