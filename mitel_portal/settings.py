@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "applications",
+    # The Connect Portal's user import (preview, then confirm): connect_portal/admin/user_import.py.
+    "import_export",
 ]
 
 MIDDLEWARE = [
@@ -196,6 +198,12 @@ LOGOUT_REDIRECT_URL = "/signin/"
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
 # How long an invitation to join a Mitel account can be accepted, in days (SECURITY.md 44).
 INVITATION_EXPIRY_DAYS = env_int("INVITATION_EXPIRY_DAYS", 14)
+# The most users one CSV file may create in the Connect Portal (a larger file is refused whole).
+USER_IMPORT_MAX_ROWS = env_int("USER_IMPORT_MAX_ROWS", 500)
+# Between the preview and the confirmation the uploaded file waits in the cache (Redis in
+# production), not in one process's temporary folder: the confirmation may reach another process.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
+IMPORT_EXPORT_SKIP_ADMIN_LOG = True  # the audit trail records imports (accounts.services.user_import)
 
 # Sessions live in the database so that any app process can continue any flow. Django's database
 # store, whose rows also record the user (accounts.models.UserSession): a password change ends the
