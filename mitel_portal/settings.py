@@ -200,10 +200,6 @@ PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
 INVITATION_EXPIRY_DAYS = env_int("INVITATION_EXPIRY_DAYS", 14)
 # The most users one CSV file may create in the Connect Portal (a larger file is refused whole).
 USER_IMPORT_MAX_ROWS = env_int("USER_IMPORT_MAX_ROWS", 500)
-# Between the preview and the confirmation the uploaded file waits in the cache (Redis in
-# production), not in one process's temporary folder: the confirmation may reach another process.
-IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
-IMPORT_EXPORT_SKIP_ADMIN_LOG = True  # the audit trail records imports (accounts.services.user_import)
 
 # Sessions live in the database so that any app process can continue any flow. Django's database
 # store, whose rows also record the user (accounts.models.UserSession): a password change ends the

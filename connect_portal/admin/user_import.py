@@ -10,7 +10,7 @@ a confirmation that finds a row gone bad since the preview rolls back every row.
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from import_export import fields, resources
@@ -18,11 +18,13 @@ from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV
 from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.results import RowResult
+from import_export.tmp_storages import CacheStorage
 
 from accounts.models import User
 from accounts.services import user_import
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
+PREVIEWS_SESSION_KEY = "user_import_previews"
 
 
 class UserImportResource(resources.ModelResource):
@@ -116,7 +118,10 @@ class UserImportMixin(ImportMixin):
     import_form_class = UserImportForm
     confirm_form_class = ConfirmImportForm
     import_template_name = "admin/accounts/user/import.html"
-    skip_admin_log = True
+    # Between the preview and the confirmation the file waits in the cache (Redis in production),
+    # not in one process's temporary folder: the confirmation may reach another process.
+    tmp_storage_class = CacheStorage
+    skip_admin_log = True  # the audit trail records imports (accounts.services.user_import)
     import_error_display = ("message",)
 
     def has_import_permission(self, request: HttpRequest) -> bool:
@@ -132,6 +137,34 @@ class UserImportMixin(ImportMixin):
         kwargs["rollback_on_validation_errors"] = True
         return kwargs
 
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if initial.get("import_file_name"):
+            # The confirmation may name only a preview this session made (not another person's).
+            previews = request.session.get(PREVIEWS_SESSION_KEY, [])[-9:]
+            request.session[PREVIEWS_SESSION_KEY] = [*previews, initial["import_file_name"]]
+        return initial
+
+    def process_import(self, request, **kwargs):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        name = request.POST.get("import_file_name", "")
+        previews = request.session.get(PREVIEWS_SESSION_KEY, [])
+        if (request.method != "POST" or name not in previews or request.POST.get("format") != "0"
+                or CacheStorage(name=name).read() is None):
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Import users", "opts": self.model._meta, "columns": user_import.COLUMNS,
+                "form": self.blank_import_form(request), "preview_gone": True,
+            }
+            return TemplateResponse(request, [self.import_template_name], context, status=400)
+        request.session[PREVIEWS_SESSION_KEY] = [p for p in previews if p != name]
+        return super().process_import(request, **kwargs)
+
+    def blank_import_form(self, request):
+        return self.get_import_form_class(request)(
+            self.get_import_formats(), self.get_import_resource_classes(request))
+
     def add_data_read_fail_error_to_form(self, form, e) -> None:
         form.add_error("import_file", "The file could not be read as CSV.")
 
@@ -145,7 +178,8 @@ class UserImportMixin(ImportMixin):
             context = {
                 **self.admin_site.each_context(request),
                 "title": "Import users", "opts": self.model._meta, "result": result,
-                "form": self.create_import_form(request), "refused_at_confirmation": True,
+                "columns": user_import.COLUMNS, "form": self.blank_import_form(request),
+                "refused_at_confirmation": True,
             }
             return TemplateResponse(request, [self.import_template_name], context, status=400)
         created = [row.instance for row in result.rows if row.import_type == RowResult.IMPORT_TYPE_NEW]
