@@ -404,8 +404,8 @@ class UserAdmin(UserImportMixin, PortalModelAdmin):
         account = managed.filter(memberships__user=user).order_by("pk").first()
         if account is not None:
             invitations.welcome(user, account, acting_user=request.user, request=request)
-            self.message_user(request, f"{user.username} was sent an e-mail with a link to choose "
-                              "their password.", messages.SUCCESS)
+            self.message_user(request, f"Sent {user.username} an e-mail with a link to choose their "
+                              "password.", messages.SUCCESS)
 
     def delete_model(self, request, obj: User) -> None:
         delete_user(obj, acting_user=request.user, request=request)
@@ -602,7 +602,7 @@ class UserAdmin(UserImportMixin, PortalModelAdmin):
             self.message_user(request, f"Sent a new invitation to {', '.join(sent)}: the link sent "
                               "before no longer works.", messages.SUCCESS)
         for message in refused:
-            self.message_user(request, message, messages.ERROR)
+            self.message_user(request, f"Not sent: {message}", messages.ERROR)
 
     @admin.action(
         permissions=["manage"],
