@@ -194,3 +194,30 @@ def test_a_new_user_of_an_sso_only_account_is_told_to_use_single_sign_on(
         invitations.welcome(nick, t.b, acting_user=t.ben, now=timezone.now())
     [mail] = mailoutbox
     assert "Sign in with your company account" in mail.body and not LINK.search(mail.body)
+
+
+def test_a_link_dies_when_the_user_is_deactivated_or_it_expires(
+    client, two_accounts, mailoutbox, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.test import Client
+
+    from accounts.services import invitations
+
+    t = two_accounts
+    open_portal_as(client, t.ann)
+    with django_capture_on_commit_callbacks(execute=True):
+        add_user(client, t.a, username="quinn@alpha.example", email="quinn@alpha.example")
+        add_user(client, t.a, username="rita@alpha.example", email="rita@alpha.example")
+    quinn_mail, rita_mail = mailoutbox
+    quinn = Invitation.objects.get(user__username="quinn@alpha.example").user
+    action(client, "deactivate_users", quinn)
+    assert "This link can't be used" in text_of(Client().get(link_in(quinn_mail), follow=True))
+    assert Invitation.objects.get(user=quinn).status() == Invitation.Status.REVOKED
+
+    rita = Invitation.objects.get(user__username="rita@alpha.example")
+    Invitation.objects.filter(pk=rita.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert "This link can't be used" in text_of(Client().get(link_in(rita_mail), follow=True))
+    with pytest.raises(invitations.InvitationRefused):
+        invitations.set_first_password(rita, "a long new passphrase 2026")
