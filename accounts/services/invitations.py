@@ -235,6 +235,8 @@ def resend_welcome(
     managed = memberships.accounts_visible_to(acting_user, memberships.Ability.MANAGE_USERS)
     last = Invitation.objects.filter(user=user, sets_password=True, account__in=managed).first()
     account = last.account if last else managed.filter(memberships__user=user).order_by("pk").first()
+    if account is None:
+        raise InvitationRefused(f"{user.username} belongs to no Mitel account: add one first.")
     return welcome(user, account, acting_user=acting_user, request=request, now=now)
 
 
