@@ -7,9 +7,11 @@ changes anything of B, takes over an existing user, or grants more than they may
 import html
 import re
 
+import hypothesis
 import pytest
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
+from hypothesis import strategies as st
 
 from accounts.models import AuditEvent, Invitation, Membership, Role, User
 from tests.factories import MembershipFactory, MitelAccountFactory, UserFactory
@@ -316,3 +318,31 @@ def test_a_formula_in_an_imported_name_is_quoted_in_the_users_export(client, two
     export = client.post("/admin/accounts/user/", {"action": "export_csv", "_selected_action": [user.pk]})
     body = export.content.decode()
     assert "calc@alpha.example,'=1+2,'@SUM(1)," in body
+
+
+# --- property: any cell, never a 500, nothing reflected unescaped (SECURITY.md 34) -------------
+
+CELL = st.one_of(
+    st.text(max_size=300),
+    st.sampled_from(["", " ", "\x00", "\u202egnp.exe", "<script>alert(1)</script>", "=1+2", "😀" * 50,
+                     "a" * 5000, '"', "\r\n", "Decision Maker", "808080", "909090"]),
+)
+
+
+@hypothesis.settings(max_examples=40, deadline=None,
+                     suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture])
+@hypothesis.given(cells=st.lists(st.lists(CELL, min_size=6, max_size=6), min_size=1, max_size=3))
+def test_any_cells_give_a_page_with_reasons_never_a_500_nor_markup(client, two_accounts, cells):
+    import csv
+    import io
+
+    open_portal_as(client, two_accounts.ann)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["username", "first_name", "last_name", "email", "account", "role"])
+    writer.writerows(cells)
+    before = User.objects.count()
+    response = upload(client, out.getvalue())
+    assert response.status_code == 200
+    assert "<script>alert(1)</script>" not in response.content.decode()
+    assert User.objects.count() == before
