@@ -201,6 +201,7 @@ def welcome(
     """
     now = now or timezone.now()
     with transaction.atomic():
+        memberships._require_manager(acting_user, account, user)
         membership = Membership.objects.filter(user=user, account=account).first()
         roles = sorted(membership.roles) if membership else []
         for older in Invitation.objects.open().select_for_update().filter(user=user, sets_password=True):

@@ -221,3 +221,14 @@ def test_a_link_dies_when_the_user_is_deactivated_or_it_expires(
     assert "This link can't be used" in text_of(Client().get(link_in(rita_mail), follow=True))
     with pytest.raises(invitations.InvitationRefused):
         invitations.set_first_password(rita, "a long new passphrase 2026")
+
+
+def test_the_service_refuses_a_link_from_someone_who_does_not_manage_the_account(two_accounts, mailoutbox):
+    from accounts.services import invitations, memberships
+
+    t = two_accounts
+    with pytest.raises(memberships.RoleRuleViolation):
+        invitations.welcome(t.amy, t.a, acting_user=t.ben)
+    with pytest.raises(invitations.InvitationRefused):
+        invitations.resend_welcome(t.amy, acting_user=t.ben)
+    assert not Invitation.objects.exists() and mailoutbox == []
