@@ -373,7 +373,8 @@ class InvitationQuerySet(models.QuerySet):
 
 
 class Invitation(models.Model):
-    """An invitation for an existing user to join a Mitel account with some roles.
+    """An invitation for an existing user to join a Mitel account with some roles, or (with
+    ``sets_password``) a new user's first link, to choose their password.
 
     A contact cannot add a user who belongs to an account they do not administer: the membership
     exists only once that user accepts, signed in as themselves (SECURITY.md 44). ``token`` names
@@ -399,6 +400,9 @@ class Invitation(models.Model):
     accepted_at = models.DateTimeField(null=True, blank=True)
     declined_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField("cancelled at", null=True, blank=True)
+    # A new user's invitation: they are a member already, and the link lets them choose their first
+    # password without signing in (they have none yet). Accepting it is setting that password.
+    sets_password = models.BooleanField("sets the first password", default=False)
 
     objects = InvitationQuerySet.as_manager()
 
@@ -572,6 +576,8 @@ class AuditEvent(models.Model):
         INVITATION_REVOKED = "invitation_revoked", "Invitation cancelled"
         SESSIONS_ENDED = "sessions_ended", "Sessions signed out"
         USER_DELETED = "user_deleted", "User deleted"
+        USER_DEACTIVATED = "user_deactivated", "User deactivated"
+        USERS_IMPORTED = "users_imported", "Users imported from a file"
         TOKEN_ISSUED = "token_issued", "Signed in to an application (token issued)"
         TOKENS_REVOKED = "tokens_revoked", "Application tokens revoked"
 

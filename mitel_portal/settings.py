@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "applications",
+    # The Connect Portal's user import (preview, then confirm): connect_portal/admin/user_import.py.
+    "import_export",
 ]
 
 MIDDLEWARE = [
@@ -196,6 +198,8 @@ LOGOUT_REDIRECT_URL = "/signin/"
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
 # How long an invitation to join a Mitel account can be accepted, in days (SECURITY.md 44).
 INVITATION_EXPIRY_DAYS = env_int("INVITATION_EXPIRY_DAYS", 14)
+# The most users one CSV file may create in the Connect Portal (a larger file is refused whole).
+USER_IMPORT_MAX_ROWS = env_int("USER_IMPORT_MAX_ROWS", 500)
 
 # Sessions live in the database so that any app process can continue any flow. Django's database
 # store, whose rows also record the user (accounts.models.UserSession): a password change ends the

@@ -126,7 +126,8 @@ def revoke(
 
 def pending_for(user: User, *, now: datetime | None = None):
     """The invitations ``user`` may still accept, newest first."""
-    return Invitation.objects.pending(now).filter(user=user).select_related("account", "invited_by")
+    return Invitation.objects.pending(now).filter(user=user, sets_password=False).select_related(
+        "account", "invited_by")
 
 
 def refusal(invitation: Invitation, user: User, *, now: datetime | None = None) -> str:
@@ -178,4 +179,128 @@ def _mail(invitation: Invitation, request: HttpRequest | None) -> bool:
         "roles": [role.label for role in invitation.role_list],
         "inviter": invitation.invited_by.get_full_name() if invitation.invited_by else "",
         "accept_url": public_url(path),  # never from the request's Host (SECURITY.md 42)
+    })
+
+
+# --- New users: the first link sets their password ----------------------------------------------
+
+
+def welcome(
+    user: User,
+    account: MitelAccount,
+    *,
+    acting_user: User,
+    request: HttpRequest | None = None,
+    now: datetime | None = None,
+) -> Invitation:
+    """Send ``user``, created by ``acting_user`` in ``account``, a link to choose their first password.
+
+    The contact never types a password for anyone. Any earlier link of the user ends here (it is
+    cancelled, so only the newest link works); the e-mail leaves through the task queue once the
+    transaction commits, so a rolled-back creation sends nothing.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        memberships._require_manager(acting_user, account, user)
+        membership = Membership.objects.filter(user=user, account=account).first()
+        roles = sorted(membership.roles) if membership else []
+        for older in Invitation.objects.open().select_for_update().filter(user=user, sets_password=True):
+            _close(older, "revoked_at", AuditEvent.Kind.INVITATION_REVOKED, actor=acting_user,
+                   request=request, now=now, replaced=True)
+        invitation = Invitation.objects.create(
+            account=account, user=user, roles=roles, invited_by=acting_user, sets_password=True,
+            token=secrets.token_urlsafe(32), created_at=now,
+            expires_at=now + timedelta(days=settings.INVITATION_EXPIRY_DAYS),
+        )
+        _record(invitation, AuditEvent.Kind.INVITATION_SENT, actor=acting_user, request=request,
+                sets_password=True, expires_at=invitation.expires_at.isoformat())
+    transaction.on_commit(partial(_enqueue_mail, invitation.pk), robust=True)
+    return invitation
+
+
+def resend_welcome(
+    user: User, *, acting_user: User, request: HttpRequest | None = None, now: datetime | None = None,
+) -> Invitation:
+    """A new link for a user who has not chosen a password yet; the link sent before stops working.
+
+    Only for a user whose every account ``acting_user`` manages (the rule for changing their
+    e-mail, SECURITY.md 33): the link sets a password that works in all of them.
+    """
+    if not memberships.users_fully_managed_by(acting_user).filter(pk=user.pk).exists():
+        raise InvitationRefused(f"You do not manage every account of {user.username}.")
+    if not user.is_active:
+        raise InvitationRefused(f"{user.username} is deactivated.")
+    if user.has_usable_password():
+        raise InvitationRefused(f"{user.username} has chosen a password already: send a password "
+                                "reset e-mail if they forgot it.")
+    managed = memberships.accounts_visible_to(acting_user, memberships.Ability.MANAGE_USERS)
+    last = Invitation.objects.filter(user=user, sets_password=True, account__in=managed).first()
+    account = last.account if last else managed.filter(memberships__user=user).order_by("pk").first()
+    if account is None:
+        raise InvitationRefused(f"{user.username} belongs to no Mitel account: add one first.")
+    return welcome(user, account, acting_user=acting_user, request=request, now=now)
+
+
+def welcome_refusal(invitation: Invitation, *, now: datetime | None = None) -> str:
+    """Why a new user's link cannot set a password now; empty when it can."""
+    user = invitation.user
+    if not invitation.sets_password or invitation.status(now) != Invitation.Status.PENDING:
+        return "This link has expired, was replaced by a newer one, or was used already."
+    if not user.is_active:
+        return "This Mitel username is deactivated: ask your Authorized Contact."
+    if user.has_usable_password():
+        return "You have chosen a password already: sign in with it, or use Forgot password."
+    return ""
+
+
+def set_first_password(
+    invitation: Invitation, new_password: str, *, request: HttpRequest | None = None,
+    now: datetime | None = None,
+) -> User:
+    """The new user chooses their password through their link: the link is used up, and audited.
+
+    Never signs them in: they sign in with the password (and any second factor) as anyone does.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        current = Invitation.objects.select_for_update(of=("self",)).select_related(
+            "account", "user").get(pk=invitation.pk)
+        user = User.objects.select_for_update().get(pk=current.user_id)
+        current.user = user
+        reason = welcome_refusal(current, now=now)
+        if reason:
+            raise InvitationRefused(reason)
+        user.set_password(new_password)
+        user.password_changed_at = now
+        user.save(update_fields=["password", "password_changed_at"])
+        current.accepted_at = now
+        current.save(update_fields=["accepted_at"])
+        _record(current, AuditEvent.Kind.INVITATION_ACCEPTED, actor=user, request=request,
+                sets_password=True)
+        audit.record_about(AuditEvent.Kind.PASSWORD_CHANGED, request=request, user=user, actor=user,
+                           reason="first_password")
+    return user
+
+
+def _enqueue_mail(invitation_id: int) -> None:
+    from ..tasks import send_invitation_mail
+
+    send_invitation_mail.enqueue(invitation_id)
+
+
+def send_invitation_mail(invitation_id: int) -> bool:
+    """The task's work: mail a new user's link, unless a newer one replaced it meanwhile."""
+    invitation = Invitation.objects.select_related("account", "user", "invited_by").filter(
+        pk=invitation_id).first()
+    if invitation is None or welcome_refusal(invitation):
+        return False
+    accounts = [m.account for m in invitation.user.memberships.select_related("account")]
+    sso_only = bool(accounts) and not any(account.password_allowed for account in accounts)
+    return send_template_mail(invitation.user, "welcome", {
+        "invitation": invitation,
+        "account": invitation.account,
+        "inviter": invitation.invited_by.get_full_name() if invitation.invited_by else "",
+        "sso_only": sso_only,
+        "set_password_url": public_url(reverse("portal:invitation", args=[invitation.token])),
+        "signin_url": public_url(reverse("signin:signin")),
     })

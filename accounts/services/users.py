@@ -2,14 +2,17 @@
 
 from collections.abc import Iterable
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import HttpRequest
+from django.utils import timezone
 
-from ..models import AuditEvent, User
+from ..models import AuditEvent, Invitation, User
+from ..sessions import end_sessions
 from . import audit
-from .memberships import audit_accounts
+from .bounds import ensure_within_reach
+from .memberships import audit_accounts, users_fully_managed_by
 
 STALE_EDIT_MESSAGE = (
     "This user was changed by someone else while you were editing; reload and try again."
@@ -24,7 +27,7 @@ class StaleEdit(Exception):
 
 
 def provision_user(
-    user: User, *, acting_user: User, request: HttpRequest | None = None
+    user: User, *, acting_user: User, request: HttpRequest | None = None, **detail
 ) -> User:
     """Create ``user`` (unsaved, from a form) without a usable password: they set one through
     "Forgot password", or sign in with Single Sign On."""
@@ -33,7 +36,7 @@ def provision_user(
         user.save()
         audit.record(
             AuditEvent.Kind.USER_CHANGED, request=request, user=user, actor=acting_user,
-            created=True,
+            created=True, **detail,
         )
     return user
 
@@ -110,3 +113,31 @@ def delete_user(user: User, *, acting_user: User, request: HttpRequest | None = 
         record_deletion(user, actor=acting_user, request=request)
         user._deletion_audited = True
         user.delete()
+
+
+def deactivate_user(user: User, *, acting_user: User, request: HttpRequest | None = None) -> int:
+    """Stop ``user`` signing in: inactive, every session and application token ended, their
+    unanswered invitations cancelled; audited in each account of the actor's. Returns the number
+    of sessions ended.
+
+    A contact may deactivate only users whose every account they manage: a username that also
+    belongs to another account is that account's business too (remove it from yours instead).
+    """
+    ensure_within_reach(user, acting_user)
+    if not users_fully_managed_by(acting_user).filter(pk=user.pk).exists():
+        raise PermissionDenied(f"{user.username} also belongs to a Mitel account you do not manage.")
+    now = timezone.now()
+    with transaction.atomic():
+        current = User.objects.select_for_update().get(pk=user.pk)
+        if not current.is_active:
+            return 0
+        ended = end_sessions(current)  # sessions_ended: their applications' tokens end too
+        current.is_active = False
+        current.save(update_fields=["is_active"])
+        cancelled = Invitation.objects.open().filter(user=current).update(revoked_at=now)
+        for account in audit_accounts(current, acting_user):
+            audit.record(AuditEvent.Kind.USER_DEACTIVATED, request=request, user=current,
+                         actor=acting_user, account=account, sessions_ended=ended,
+                         invitations_cancelled=cancelled)
+    user.is_active = False
+    return ended

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -21,12 +21,14 @@ from accounts.services.memberships import Ability, has_global
 from accounts.services.users import (
     STALE_EDIT_MESSAGE,
     StaleEdit,
+    deactivate_user,
     delete_user,
     provision_user,
     update_user,
 )
 
 from ..site import AccountFilter, PortalModelAdmin, anywhere, csv_response, per_request
+from .user_import import UserImportMixin
 
 IDENTITY_FIELDS = ("username", "first_name", "last_name", "email")
 STAFF_FIELDS = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")
@@ -252,14 +254,15 @@ def users_matching(word: str):
 
 
 @admin.register(User)
-class UserAdmin(PortalModelAdmin):
+class UserAdmin(UserImportMixin, PortalModelAdmin):
     form = UserAdminForm
     inlines = [MembershipInline]
     list_display = ("username", "full_name", "email", "accounts_and_roles", "is_active", "locked_out",
                     "last_login")
     list_display_links = ("username",)
     ordering = ("username",)
-    actions = ["unlock_users", "send_password_resets", "reset_mfa", "export_csv"]
+    actions = ["unlock_users", "send_password_resets", "resend_invitations", "deactivate_users",
+               "reset_mfa", "export_csv"]
     filter_horizontal = ("groups", "user_permissions")
     change_form_template = "admin/accounts/user/change_form.html"
 
@@ -297,6 +300,11 @@ class UserAdmin(PortalModelAdmin):
 
     def has_reset_mfa_permission(self, request) -> bool:
         return request.user.has_perm("accounts.reset_user_mfa")
+
+    def has_manage_permission(self, request) -> bool:
+        """Resending a new user's invitation, deactivating: Mitel staff who change users, or a
+        contact who manages users somewhere (each user is checked by the service)."""
+        return anywhere(request, Ability.MANAGE_USERS)
 
     def unlockable(self, request: HttpRequest):
         if request.user.has_perm("accounts.unlock_user"):
@@ -378,6 +386,26 @@ class UserAdmin(PortalModelAdmin):
         ):
             readonly += [name for name in STAFF_FIELDS if name not in readonly]
         return readonly
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None and not request.user.is_staff and "email" in form.base_fields:
+            # The invitation to choose a password goes there: the contact never types one.
+            # (Mitel administrators may add staff users, who get no invitation, without one.)
+            form.base_fields["email"].required = True
+        return form
+
+    def save_related(self, request, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if change:
+            return
+        user = form.instance
+        managed = memberships.accounts_visible_to(request.user, Ability.MANAGE_USERS)
+        account = managed.filter(memberships__user=user).order_by("pk").first()
+        if account is not None:
+            invitations.welcome(user, account, acting_user=request.user, request=request)
+            self.message_user(request, f"Sent {user.username} an e-mail with a link to choose their "
+                              "password.", messages.SUCCESS)
 
     def delete_model(self, request, obj: User) -> None:
         delete_user(obj, acting_user=request.user, request=request)
@@ -554,6 +582,48 @@ class UserAdmin(PortalModelAdmin):
                 messages.SUCCESS,
             )
         return None
+
+    @admin.action(
+        permissions=["manage"],
+        description="Send this %(verbose_name)s a new invitation e-mail",
+        description_plural="Send the selected %(verbose_name_plural)s a new invitation e-mail",
+        location=BOTH_LOCATIONS,
+    )
+    def resend_invitations(self, request: HttpRequest, queryset) -> None:
+        """A new link to choose a password; the one sent before stops working."""
+        sent, refused = [], []
+        for user in queryset:
+            try:
+                invitations.resend_welcome(user, acting_user=request.user, request=request)
+                sent.append(user.username)
+            except ValidationError as error:
+                refused.append(error.messages[0])
+        if sent:
+            self.message_user(request, f"Sent a new invitation to {', '.join(sent)}: the link sent "
+                              "before no longer works.", messages.SUCCESS)
+        for message in refused:
+            self.message_user(request, f"Not sent: {message}", messages.ERROR)
+
+    @admin.action(
+        permissions=["manage"],
+        description="Deactivate this %(verbose_name)s",
+        description_plural="Deactivate the selected %(verbose_name_plural)s",
+        location=BOTH_LOCATIONS,
+    )
+    def deactivate_users(self, request: HttpRequest, queryset) -> None:
+        """No more sign-ins: sessions and application tokens end at once (audited)."""
+        done, refused = [], []
+        for user in queryset.filter(is_active=True):
+            try:
+                deactivate_user(user, acting_user=request.user, request=request)
+                done.append(user.username)
+            except PermissionDenied as error:
+                refused.append(str(error))
+        if done:
+            self.message_user(request, f"Deactivated {', '.join(done)}: they are signed out everywhere "
+                              "and cannot sign in.", messages.SUCCESS)
+        for message in refused:
+            self.message_user(request, f"Not deactivated: {message}", messages.ERROR)
 
     @admin.action(permissions=["view"], description="Export the selected users as CSV")
     def export_csv(self, request: HttpRequest, queryset) -> HttpResponse:
