@@ -222,7 +222,8 @@ def turn_on(request: HttpRequest, admin_site, number: str) -> HttpResponse:
     # request it has no powers in the account (SessionScope, SECURITY.md 43). Say so, and offer
     # to sign in again through the account's identity provider.
     again = "/signin/?" + urlencode({"app": PORTAL_APP_SLUG, "account": account.account_number,
-                                     "login_hint": request.user.username, "next": setup_url(account)})
+                                     "login_hint": request.user.username,
+                                     "next": request.build_absolute_uri(setup_url(account))})
     return _page(request, admin_site, "admin/sso/turned_on.html", {
         "title": f"Single Sign On is on for {account.name}", "account": account,
         "provider": connection.provider, "signin_again": again})
