@@ -4,6 +4,7 @@ provider of their own account, against a real OpenID Connect provider on 127.0.0
 from types import SimpleNamespace
 
 import pytest
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from accounts.middleware import SIGNIN_METHOD_SESSION_KEY
@@ -30,6 +31,8 @@ def clinic(oidc_providers):  # noqa: F811
     tess = UserFactory(username="tess@clinic.example")  # Technical Contact: sees, may not manage
     amy = UserFactory(username="amy@clinic.example", sso_only=True)  # no Mitel password
     ben = UserFactory(username="ben@bravo.example")  # Decision Maker of the other account
+    support = UserFactory(username="sue@mitel.example", staff=True)  # sees SSO connections only
+    support.groups.add(Group.objects.get(name="Support staff"))
     MembershipFactory(user=ann, account=account, decision_maker=True)
     MembershipFactory(user=pat, account=account, phone_manager=True)
     MembershipFactory(user=tess, account=account, technical_contact=True)
@@ -42,7 +45,7 @@ def clinic(oidc_providers):  # noqa: F811
     idp.add_user("amy-at-idp", preferred_username="amy@clinic.example", name="Amy Ash")
     idp.add_user("stranger-at-idp", preferred_username="eve@clinic.example", name="Eve")
     yield SimpleNamespace(account=account, other=other, ann=ann, pat=pat, tess=tess, amy=amy, ben=ben,
-                          idp=idp)
+                          support=support, idp=idp)
     idp.reset()
 
 
@@ -102,7 +105,7 @@ def test_the_dashboard_and_add_sso_connection_lead_to_the_guided_set_up(client, 
     assert chooser.status_code == 302 and chooser["Location"] == page_url(clinic.account)
 
 
-@pytest.mark.parametrize("who", ["tess", "ben"])
+@pytest.mark.parametrize("who", ["tess", "ben", "support"])
 def test_contacts_who_do_not_manage_the_accounts_sso_reach_nothing_and_change_nothing(client, clinic, who):
     save_entra_settings(signed_in_with_password(client, clinic.ann), clinic)
     client.logout()
@@ -166,13 +169,13 @@ def test_turn_on_is_refused_before_a_passing_test(client, clinic):
 def test_the_test_shows_the_claims_and_signs_nobody_in_nor_links_anyone(client, clinic):
     signed_in_with_password(client, clinic.ann)
     save_entra_settings(client, clinic)
-    session_user = client.session["_auth_user_id"]
+    session_user, session_key = client.session["_auth_user_id"], client.session.session_key
     sign_ins = AuditEvent.objects.filter(kind=AuditEvent.Kind.SIGN_IN).count()  # open_portal_as's
     page = text_of(run_test(client, clinic, "ann-at-idp"))
     assert "Test passed" in page and "ann@clinic.example" in page
     assert "It matches your own Mitel username." in page
     assert "Ann Alder" in page and "preferred_username" in page  # the claims received
-    assert client.session["_auth_user_id"] == session_user
+    assert (client.session["_auth_user_id"], client.session.session_key) == (session_user, session_key)
     assert client.session[SIGNIN_METHOD_SESSION_KEY] == "password"
     assert not LinkedIdentity.objects.exists()
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.SIGN_IN).count() == sign_ins
@@ -181,6 +184,19 @@ def test_the_test_shows_the_claims_and_signs_nobody_in_nor_links_anyone(client, 
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.SSO_TESTED)
     assert event.detail["passed"] is True and event.detail["enterprise_username"] == "ann@clinic.example"
     assert event.actor == clinic.ann and event.account == clinic.account
+
+
+def test_a_test_ends_with_the_contacts_session_and_another_contact_cannot_complete_it(client, clinic):
+    signed_in_with_password(client, clinic.ann)
+    save_entra_settings(client, clinic)
+    started = client.post(page_url(clinic.account, "test/"))
+    back = authorize(started["Location"], "ann-at-idp")
+    client.logout()
+    signed_in_with_password(client, clinic.pat)
+    response = come_back(client, back)
+    assert response.status_code == 400 and "This sign-in has expired" in text_of(response)
+    assert not connection_of(clinic).test_passed
+    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.SSO_TESTED).exists()
 
 
 def test_a_test_as_another_user_of_the_account_passes_and_says_so(client, clinic):
