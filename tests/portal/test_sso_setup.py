@@ -299,3 +299,19 @@ def test_turn_off_goes_back_to_passwords_and_mails_those_without_one(
     assert (mailed.user, mailed.actor, mailed.detail["reason"]) == (clinic.amy, clinic.ann, "sso_turned_off")
     client.logout()
     assert client.get(link.replace("http://testserver", "")).status_code in (200, 302)
+
+
+def test_an_account_in_the_okta_beta_sets_up_and_turns_on_okta(client, clinic):
+    MitelAccount.objects.filter(pk=clinic.account.pk).update(okta_beta=True)
+    signed_in_with_password(client, clinic.ann)
+    page = text_of(client.get(page_url(clinic.account), {"provider": "okta"}))
+    assert "Okta (Beta)" in page and "Okta org or authorization server URL" in page
+    assert "tenant" not in page.lower()
+    assert "In Okta" in page and "http://testserver/sso/mitel-515151/callback/" in page
+    saved = client.post(page_url(clinic.account), {"provider": "okta", "issuer_url": clinic.idp.issuer,
+                                                   "client_id": "clinic-okta", "client_secret": SECRET})
+    assert saved.status_code == 302
+    assert "Test passed" in text_of(run_test(client, clinic, "amy-at-idp"))
+    client.post(page_url(clinic.account, "turn-on/"), {"keep_password": "yes"})
+    account = MitelAccount.objects.get(pk=clinic.account.pk)
+    assert (account.authentication, account.sso_enabled) == ("okta", True)
