@@ -210,6 +210,9 @@ def start_login(request: HttpRequest) -> HttpResponse:
         return refuse(request, "unreachable", flow=flow, account=account, error=exc)
 
 
+TEST = "test"  # the ``purpose`` in the login state of a "Test connection" sign-in
+
+
 def start_test(request: HttpRequest, connection: SsoConnection, *, return_url: str) -> HttpResponse:
     """"Test connection": a real sign-in by the contact at the connection's provider, ending at
     ``return_url`` (the set-up page) with what came back. The caller checks who may test."""
@@ -230,9 +233,6 @@ def start_test(request: HttpRequest, connection: SsoConnection, *, return_url: s
     except (RequestException, OAuth2Error, KeyError, ValueError) as exc:
         setup.record_test_failure(request, connection, "unreachable", type(exc).__name__)
         return HttpResponseRedirect(return_url)
-
-
-TEST = "test"
 
 
 def _nonce_matches(id_token: dict, state: dict) -> bool:

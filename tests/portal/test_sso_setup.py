@@ -13,7 +13,7 @@ from sso.models import LinkedIdentity, SsoConnection
 from tests.factories import MembershipFactory, MitelAccountFactory, UserFactory
 from tests.portal.conftest import open_portal_as, text_of
 from tests.sso.conftest import oidc_providers  # noqa: F401  (a fixture)
-from tests.sso.oidc import authorize, come_back
+from tests.sso.oidc import authorize, come_back, deny
 
 pytestmark = pytest.mark.django_db
 
@@ -225,6 +225,17 @@ def test_a_token_for_another_client_fails_the_test_through_the_same_id_token_che
     assert "Test failed" in page and "did not pass our checks (audience)" in page
     assert not connection_of(clinic).test_passed
     assert not LinkedIdentity.objects.exists()
+
+
+def test_a_sign_in_cancelled_at_the_provider_fails_the_test_back_on_the_set_up_page(client, clinic):
+    signed_in_with_password(client, clinic.ann)
+    save_entra_settings(client, clinic)
+    started = client.post(page_url(clinic.account, "test/"))
+    back = come_back(client, deny(started["Location"]))
+    assert back.status_code == 302 and back["Location"] == page_url(clinic.account)
+    page = text_of(client.get(back["Location"]))
+    assert "Test failed" in page and "was cancelled" in page
+    assert AuditEvent.objects.get(kind=AuditEvent.Kind.SSO_TESTED).detail["reason"] == "cancelled"
 
 
 def test_an_edit_after_the_test_invalidates_it(client, clinic):
