@@ -96,9 +96,11 @@ def test_a_decision_maker_sees_the_guided_page_with_the_redirect_uri_to_register
     assert page["Cache-Control"].startswith("max-age=0") or "no-cache" in page["Cache-Control"]
 
 
-def test_the_dashboard_and_add_sso_connection_lead_to_the_guided_set_up(client, clinic):
+def test_the_dashboard_the_account_page_and_add_sso_connection_lead_to_the_guided_set_up(client, clinic):
     signed_in_with_password(client, clinic.ann)
     assert page_url(clinic.account) in text_of(client.get("/admin/"))
+    account_page = client.get(f"/admin/accounts/mitelaccount/{clinic.account.pk}/change/")
+    assert page_url(clinic.account) in text_of(account_page)
     add = client.get("/admin/sso/ssoconnection/add/")
     assert add.status_code == 302 and add["Location"] == "/admin/sso/ssoconnection/setup/"
     chooser = client.get("/admin/sso/ssoconnection/setup/")
