@@ -70,4 +70,5 @@ demo-idp: install
 	$(DEV_ENV) $(BIN)/python manage.py sso_demo_provider http://127.0.0.1:9400
 	$(BIN)/oidc-provider-mock --port 9400 --require-nonce \
 	  --user-claims '{"sub": "erin-entra-id", "preferred_username": "erin@contoso.example", "name": "Erin Evans"}' \
-	  --user-claims '{"sub": "frank-okta", "preferred_username": "frank@initech.example", "name": "Frank Fischer"}'
+	  --user-claims '{"sub": "frank-okta", "preferred_username": "frank@initech.example", "name": "Frank Fischer"}' \
+	  --user-claims '{"sub": "grace-entra-id", "preferred_username": "grace@acme.example", "name": "Grace Hopper"}'

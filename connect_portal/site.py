@@ -135,12 +135,12 @@ def dashboard_rows(user) -> list[dict]:
         abilities = set().union(*(ROLE_ABILITIES[role] for role in roles))
         account = membership.account
         query = urlencode({"account": account.account_number})
-        connection = getattr(account, "sso_connection", None) if account.uses_sso else None
+        connection = getattr(account, "sso_connection", None)
         sso_url = ""
-        if connection is not None and Ability.VIEW_SSO in abilities:
+        if Ability.MANAGE_SSO in abilities:  # the guided set-up, whatever the account uses now
+            sso_url = reverse("admin:sso_ssoconnection_setup", args=[account.account_number])
+        elif connection is not None and Ability.VIEW_SSO in abilities:
             sso_url = reverse("admin:sso_ssoconnection_change", args=[connection.pk])
-        elif connection is None and account.uses_sso and Ability.MANAGE_SSO in abilities:
-            sso_url = f"{reverse('admin:sso_ssoconnection_add')}?account={account.pk}"
         rows.append({
             "account": account,
             "roles": [role.label for role in roles],

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils.crypto import salted_hmac
 
 from accounts.models import MitelAccount
 
@@ -25,6 +26,10 @@ class SsoConnection(models.Model):
     account = models.OneToOneField(
         MitelAccount, on_delete=models.CASCADE, related_name="sso_connection"
     )
+    # The provider chosen at set-up (a ``sso.providers`` key). The account's ``authentication``
+    # becomes this only when a contact turns Single Sign On on (``sso.services.setup``): until
+    # then the account keeps taking passwords while the connection is set up and tested.
+    identity_provider = models.CharField("identity provider", max_length=16, blank=True)
     tenant_id = models.CharField("Entra ID tenant ID", max_length=64, blank=True)
     issuer_url = models.URLField("issuer URL", blank=True)
     # 191: what allauth's SocialApp, where they are used, can hold.
@@ -39,6 +44,15 @@ class SsoConnection(models.Model):
         editable=False,
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # The last passing "Test connection": who ran it, when, the username the provider asserted,
+    # and a keyed digest of the settings it ran with. Any later change of the settings makes
+    # ``test_passed`` false again, whichever way the change is saved.
+    tested_at = models.DateTimeField("test passed", null=True, blank=True, editable=False)
+    tested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, editable=False,
+                                  on_delete=models.SET_NULL, related_name="+")
+    tested_username = models.CharField("username received in the test", max_length=254, blank=True,
+                                       editable=False)
+    tested_settings = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = "SSO connection"
@@ -57,8 +71,22 @@ class SsoConnection(models.Model):
 
     @property
     def provider(self) -> Provider | None:
-        """The identity provider of the account (None before an account is set, or for Mitel passwords)."""
+        """The connection's identity provider (before one is chosen: the account's, if it uses SSO)."""
+        if self.identity_provider:
+            return providers.find(self.identity_provider)
         return providers.find(self.account.authentication) if self.account_id else None
+
+    def settings_digest(self) -> str:
+        """A keyed digest of everything a sign-in through this connection depends on."""
+        parts = (self.provider.key if self.provider else "", self.issuer if self.provider else "",
+                 self.client_id, self.client_secret)
+        return salted_hmac("sso.SsoConnection.settings", "\x00".join(parts), algorithm="sha256").hexdigest()
+
+    @property
+    def test_passed(self) -> bool:
+        """Whether "Test connection" passed with the settings as they are now."""
+        return bool(self.tested_at and self.tested_settings
+                    and self.tested_settings == self.settings_digest())
 
     @property
     def issuer(self) -> str:
@@ -74,6 +102,8 @@ class SsoConnection(models.Model):
         super().clean()
         self.tenant_id = self.tenant_id.strip()
         self.client_id = self.client_id.strip()
+        if self.identity_provider and providers.find(self.identity_provider) is None:
+            raise ValidationError({"identity_provider": "Choose one of the identity providers offered."})
         errors = self.provider.clean(self) if self.provider else {}
         if self.issuer_url and "issuer_url" not in errors:
             if message := issuer_url_error(self.issuer_url):

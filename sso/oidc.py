@@ -27,6 +27,15 @@ CLOCK_SKEW_SECONDS = 60
 REQUIRED_CLAIMS = ["iss", "sub", "aud", "exp", "iat"]
 
 
+def callback_uri(request: HttpRequest, provider_id: str) -> str:
+    """The redirect URI of an account's provider: what is sent at sign-in and what contacts register.
+
+    The request's origin, as for every URL the portal sends to a provider; ``ALLOWED_HOSTS`` keeps
+    the Host header to the site's own names.
+    """
+    return request.build_absolute_uri(reverse("sso:callback", args=[provider_id]))
+
+
 class TokenRejected(OAuth2Error):
     """The identity provider's answer failed a check; ``reason`` names which, for the audit trail."""
 
@@ -51,7 +60,7 @@ class MitelOIDCAdapter(OpenIDConnectOAuth2Adapter):
         return config
 
     def get_callback_url(self, request: HttpRequest, app) -> str:
-        return request.build_absolute_uri(reverse("sso:callback", args=[self.provider_id]))
+        return callback_uri(request, self.provider_id)
 
     def complete_login(self, request: HttpRequest, app, token, **kwargs):
         raw = kwargs["response"].get("id_token")

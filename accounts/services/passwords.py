@@ -299,6 +299,22 @@ def send_password_reset(user: User, *, request: HttpRequest, acting_user: User |
     return _send_reset_mail(user, providers)
 
 
+def send_set_password(user: User, *, account: MitelAccount, actor: User | None,
+                      ip_address: str | None = None, user_agent: str = "") -> bool:
+    """Mail ``user`` a single-use link to choose a password: ``account`` stopped using Single Sign On.
+
+    The same link as a reset (``reset_link_path``), recorded as a reset request sent for the
+    account (``reason``: ``sso_turned_off``). Returns whether the mail server accepted it.
+    """
+    if not user.is_active or user.has_usable_password():
+        return False
+    audit.record_about(AuditEvent.Kind.PASSWORD_RESET_REQUESTED, user=user, actor=actor, matched=True,
+                       reason="sso_turned_off", has_email=bool(user.email), accounts=[account],
+                       ip_address=ip_address, user_agent=user_agent)
+    return _mail("password_set", user, account=account, reset_url=public_url(reset_link_path(user)),
+                 valid_minutes=settings.PASSWORD_RESET_TIMEOUT // 60)
+
+
 def _send_reset_mail(user: User, providers: list[MitelAccount]) -> int:
     if providers:
         return int(_mail("password_reset_sso", user, accounts=providers))

@@ -19,7 +19,7 @@ from oauth2_provider.models import (
 from accounts.models import Application, MitelAccount
 from accounts.services.memberships import Ability, accounts_visible_to, has_global
 
-from ..site import PortalModelAdmin, anywhere
+from ..site import PortalModelAdmin, anywhere, may_in_account
 
 
 @admin.register(MitelAccount)
@@ -53,6 +53,10 @@ class MitelAccountAdmin(PortalModelAdmin):
             links.append(("Users of this account", f"{reverse('admin:accounts_user_changelist')}?{query}"))
             links.append(("Pending invitations", f"{reverse('admin:accounts_invitation_changelist')}?"
                           + urlencode({"account": account.account_number, "status": "pending"})))
+        if may_in_account(request, Ability.MANAGE_SSO, account.pk):
+            # Authentication is read-only here: contacts change it through the guided set-up.
+            links.append(("Single Sign On: set up, test, turn on or off",
+                          reverse("admin:sso_ssoconnection_setup", args=[account.account_number])))
         if accounts_visible_to(request.user, Ability.VIEW_AUDIT).filter(pk=account.pk).exists():
             links.append(("Audit trail", f"{reverse('admin:accounts_auditevent_changelist')}?{query}"))
         context = {"portal_links": links, **(extra_context or {})}

@@ -1,5 +1,7 @@
 """SSO connections in the Connect Portal.
 
+Contacts set Single Sign On up, test it and turn it on or off on the guided page
+(``connect_portal.admin.sso_setup``, under this admin's URLs); "Add SSO connection" leads there.
 The form shows the fields the account's identity provider needs, under its names, and the
 redirect URI to register there (``sso.providers``).
 
@@ -13,18 +15,20 @@ from allauth.socialaccount.models import SocialApp, SocialToken
 from django import forms
 from django.conf import settings
 from django.contrib import admin
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from accounts.models import MitelAccount
 from accounts.services.memberships import Ability, accounts_visible_to
 from sso import providers
 from sso.models import SsoConnection
+from sso.oidc import callback_uri
 from sso.providers import Provider
 from sso.services.edits import change_connection
 
 from ..site import PortalModelAdmin, anywhere, may_in_account, per_request
+from . import sso_setup
 
 SECRET_HELP = "The current secret is never shown. Leave empty to keep it."
 
@@ -75,7 +79,7 @@ class SsoConnectionForm(forms.ModelForm):
         account = cleaned.get("account") or (self.instance.account if self.instance.pk else None)
         if account is None:
             return cleaned
-        if not account.uses_sso:
+        if not account.uses_sso and not self.instance.pk:
             self.add_error("account" if "account" in self.fields else None,
                            "This account signs in with Mitel passwords, not Single Sign On.")
         needs_secret = "new_client_secret" in self.fields and not self.instance.pk
@@ -108,6 +112,42 @@ class SsoConnectionAdmin(PortalModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("sso.delete_ssoconnection")
 
+    def get_urls(self):
+        site = self.admin_site
+
+        def view(function):
+            return site.admin_view(lambda request, *args, **kwargs: function(request, site, *args, **kwargs))
+
+        return [
+            path("setup/", view(sso_setup.choose_account), name="sso_ssoconnection_setup_accounts"),
+            path("setup/<str:number>/", view(sso_setup.setup_page), name="sso_ssoconnection_setup"),
+            path("setup/<str:number>/test/", view(sso_setup.test_connection),
+                 name="sso_ssoconnection_setup_test"),
+            path("setup/<str:number>/turn-on/", view(sso_setup.turn_on), name="sso_ssoconnection_setup_on"),
+            path("setup/<str:number>/turn-off/", view(sso_setup.turn_off),
+                 name="sso_ssoconnection_setup_off"),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """The form only connects accounts already on Single Sign On (Mitel staff switched them);
+        with none of those, "Add SSO connection" is the guided set-up, not an empty list."""
+        if (request.method == "GET" and not request.user.has_perm("sso.add_ssoconnection")
+                and not self.accounts_to_connect(request).exists()):
+            return HttpResponseRedirect(reverse("admin:sso_ssoconnection_setup_accounts"))
+        context = {"portal_links": [("Guided set-up: choose, test and turn on Single Sign On",
+                                     reverse("admin:sso_ssoconnection_setup_accounts"))],
+                   **(extra_context or {})}
+        return super().add_view(request, form_url, context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        connection = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if may_in_account(request, Ability.MANAGE_SSO, connection.account_id):
+            context["portal_links"] = [("Guided set-up: test, turn on or off",
+                                        sso_setup.setup_url(connection.account))]
+        return super().change_view(request, object_id, form_url, context)
+
     def accounts_to_connect(self, request: HttpRequest):
         """The SSO accounts without a connection that the signed-in person may connect."""
         return accounts_visible_to(request.user, Ability.MANAGE_SSO).exclude(
@@ -139,12 +179,12 @@ class SsoConnectionAdmin(PortalModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         account = self.account_of(request, obj)
-        provider = providers.find(account.authentication) if account else None
+        provider = obj.provider if obj else providers.find(account.authentication) if account else None
         return type(form.__name__, (form,), {"provider": provider})
 
     def get_fieldsets(self, request, obj=None):
         account = self.account_of(request, obj)
-        provider = providers.find(account.authentication) if account else None
+        provider = obj.provider if obj else providers.find(account.authentication) if account else None
         if provider is None:
             return [(None, {
                 "fields": ["account"],
@@ -161,9 +201,8 @@ class SsoConnectionAdmin(PortalModelAdmin):
             fields.append("new_client_secret")
         else:
             fields.append("secret_set")
-        path = obj.callback_path if obj else reverse(
-            "sso:callback", args=[SsoConnection.provider_id_for(account)])
-        help_ = format_html(provider.redirect_help, uri=request.build_absolute_uri(path))
+        uri = callback_uri(request, SsoConnection.provider_id_for(account))
+        help_ = format_html(provider.redirect_help, uri=uri)
         return [(provider.name, {"fields": fields, "description": help_})]
 
     def get_readonly_fields(self, request, obj=None):
@@ -182,7 +221,9 @@ class SsoConnectionAdmin(PortalModelAdmin):
 
     @admin.display(description="identity provider")
     def provider(self, connection: SsoConnection) -> str:
-        return connection.account.get_authentication_display()
+        provider = connection.provider
+        name = provider.name if provider else "?"
+        return name if connection.account.uses_sso else f"{name} (off)"
 
     @admin.display(description="client secret set", boolean=True)
     def secret_set(self, connection: SsoConnection) -> bool:

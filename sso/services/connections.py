@@ -15,7 +15,7 @@ def app_settings(connection: SsoConnection) -> dict:
         "oauth_pkce_enabled": True,
         "fetch_userinfo": True,
         "scope": ["openid", "profile", "email"],
-        "identity_provider": connection.account.authentication,
+        "identity_provider": connection.provider.key if connection.provider else "",
     }
 
 
@@ -26,6 +26,8 @@ def save_connection(connection: SsoConnection) -> SsoConnection:
     The SocialApp (provider ``openid_connect``, provider id ``mitel-<account number>``) is what
     allauth reads at sign-in; it is never edited on its own.
     """
+    if not connection.identity_provider and connection.provider is not None:
+        connection.identity_provider = connection.provider.key
     connection.full_clean(exclude=["social_app"], validate_unique=False, validate_constraints=False)
     account = connection.account
     app = connection.social_app

@@ -4,6 +4,10 @@
 answer (``sso.adapter``); ``provider_error`` when it has none. Every refusal renders a page in the
 portal's look and writes an audit event. Nobody is signed in here: the flow records the proof and
 ``signin.controller.finish`` signs in, as for passwords.
+
+``start_test`` sends a contact setting Single Sign On up through the same provider redirect; its
+answer comes back through the same callback and the same ID-token checks (``sso.oidc``), then
+ends at the set-up page (``sso.services.setup.record_test``) without signing in or linking anyone.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from .. import providers
 from ..claims import identity_from_claims
 from ..models import SsoConnection
 from ..oidc import TokenRejected
+from . import setup
 from .identities import IdentityConflict, link_identity
 
 if TYPE_CHECKING:
@@ -205,6 +210,53 @@ def start_login(request: HttpRequest) -> HttpResponse:
         return refuse(request, "unreachable", flow=flow, account=account, error=exc)
 
 
+TEST = "test"  # the ``purpose`` in the login state of a "Test connection" sign-in
+
+
+def start_test(request: HttpRequest, connection: SsoConnection, *, return_url: str) -> HttpResponse:
+    """"Test connection": a real sign-in by the contact at the connection's provider, ending at
+    ``return_url`` (the set-up page) with what came back. The caller checks who may test."""
+    if connection.social_app_id is None:
+        setup.record_test_failure(request, connection, "unreachable", "no saved settings")
+        return HttpResponseRedirect(return_url)
+    setup.begin_test(request, connection, return_url=return_url)
+    try:
+        provider = get_adapter(request).get_provider(request, connection.provider_id)
+    except (SocialApp.DoesNotExist, MultipleObjectsReturned):
+        setup.record_test_failure(request, connection, "unreachable", "no saved settings")
+        return HttpResponseRedirect(return_url)
+    nonce = secrets.token_urlsafe(32)
+    auth_params = {**provider.get_auth_params(), "login_hint": request.user.username, "nonce": nonce}
+    try:
+        return provider.redirect(request, process=AuthProcess.LOGIN, next_url=return_url,
+                                 data={"purpose": TEST, "nonce": nonce}, auth_params=auth_params)
+    except (RequestException, OAuth2Error, KeyError, ValueError) as exc:
+        setup.record_test_failure(request, connection, "unreachable", type(exc).__name__)
+        return HttpResponseRedirect(return_url)
+
+
+def _nonce_matches(id_token: dict, state: dict) -> bool:
+    expected = str(state.get("nonce") or "")
+    return bool(expected) and hmac.compare_digest(str(id_token.get("nonce", "")), expected)
+
+
+def complete_test(request: HttpRequest, sociallogin, connection: SsoConnection | None) -> HttpResponse:
+    """The provider's verified answer to "Test connection": show it on the set-up page."""
+    pending = setup.pending_test(request, connection)
+    if pending is None:
+        return refuse(request, "expired", flow=None, account=connection.account if connection else None,
+                      check="test")
+    id_token = sociallogin.account.extra_data.get("id_token") or {}
+    userinfo = sociallogin.account.extra_data.get("userinfo") or {}
+    if not _nonce_matches(id_token, sociallogin.state.get("data") or {}):
+        setup.record_test_failure(request, connection, "invalid_response", "nonce")
+    else:
+        identity = identity_from_claims(connection.provider.key, id_token=id_token, userinfo=userinfo)
+        setup.record_test(request, connection, pending, identity=identity, id_token=id_token,
+                          userinfo=userinfo)
+    return HttpResponseRedirect(pending["return_url"])
+
+
 # --- coming back ------------------------------------------------------------------------------
 
 def complete_login(request: HttpRequest, sociallogin) -> HttpResponse:
@@ -212,8 +264,10 @@ def complete_login(request: HttpRequest, sociallogin) -> HttpResponse:
     app = sociallogin.provider.app
     connection = SsoConnection.objects.select_related("account").filter(social_app=app).first()
     account = connection.account if connection else None
-    flow = resume(request)
     state = sociallogin.state.get("data") or {}
+    if state.get("purpose") == TEST:
+        return complete_test(request, sociallogin, connection)
+    flow = resume(request)
     # The answer must belong to this browser's flow, waiting at this account's SSO step: a code
     # from another account's provider cannot complete this sign-in (SECURITY.md 21).
     if (connection is None or flow is None or not state.get("flow_id")
@@ -222,8 +276,7 @@ def complete_login(request: HttpRequest, sociallogin) -> HttpResponse:
         return refuse(request, "wrong_flow", flow=flow, account=account, provider=app.provider_id)
     id_token = sociallogin.account.extra_data.get("id_token") or {}
     userinfo = sociallogin.account.extra_data.get("userinfo") or {}
-    expected_nonce = str(state.get("nonce") or "")
-    if not expected_nonce or not hmac.compare_digest(str(id_token.get("nonce", "")), expected_nonce):
+    if not _nonce_matches(id_token, state):
         return refuse(request, "invalid_response", flow=flow, account=account, check="nonce")
     identity = identity_from_claims(account.authentication, id_token=id_token, userinfo=userinfo)
     detail = {"issuer": identity.issuer, "subject": identity.subject}
@@ -252,6 +305,11 @@ def provider_error(request: HttpRequest, provider, *, error: str | None, excepti
     connection = SsoConnection.objects.select_related("account").filter(social_app=app).first() \
         if app is not None and app.pk else None
     account = connection.account if connection else None
+    state = (extra_context.get("state") or {}).get("data") or {}
+    pending = setup.pending_test(request, connection)
+    if pending is not None and (state.get("purpose") == TEST or "state" not in extra_context):
+        return _test_failed(request, connection, pending, error=error, exception=exception,
+                            extra_context=extra_context)
     flow = resume(request)
     if exception is not None:
         if isinstance(exception, RequestException):
@@ -268,3 +326,23 @@ def provider_error(request: HttpRequest, provider, *, error: str | None, excepti
     safe_code = "".join(c for c in code if c.isalnum() or c in "_-.")[:64] or "unknown"
     return refuse(request, "provider_error", flow=flow, account=account, error=safe_code,
                   description=request.GET.get("error_description", ""))
+
+
+def _test_failed(request: HttpRequest, connection: SsoConnection, pending: dict, *, error: str | None,
+                 exception: Exception | None, extra_context: dict) -> HttpResponse:
+    """"Test connection" ended without a verified answer: back to the set-up page, saying why."""
+    if exception is not None:
+        if isinstance(exception, RequestException):
+            reason, detail = "unreachable", type(exception).__name__
+        elif isinstance(exception, TokenRejected):
+            reason, detail = "invalid_response", exception.reason
+        else:
+            reason, detail = "provider_error", str(exception)
+    elif error == AuthError.CANCELLED:
+        reason, detail = "cancelled", ""
+    elif "state" not in extra_context:
+        reason, detail = "expired", ""
+    else:
+        reason, detail = "provider_error", request.GET.get("error", "") or "unknown"
+    setup.record_test_failure(request, connection, reason, detail)
+    return HttpResponseRedirect(pending["return_url"])

@@ -26,6 +26,7 @@ pytestmark = pytest.mark.django_db
 
 # The parameters that name one object of the model admin's model, in Django's and add-ons' URLs.
 OBJECT_PARAMETER = re.compile(r"<(?:\w+:)?(?:object_id|pk|id)>")
+ACCOUNT_PARAMETER = "<str:number>"
 
 
 def snapshot() -> dict:
@@ -71,6 +72,10 @@ def urls_to_try(b_belongings) -> list[tuple[str, bool]]:
         if takes_object:
             b_object = b_belongings[model_admin.model._meta.label]
             route = OBJECT_PARAMETER.sub(str(b_object.pk), route)
+        elif ACCOUNT_PARAMETER in route:  # the guided SSO set-up: the object's account, by number
+            takes_object = True
+            b_object = b_belongings[model_admin.model._meta.label]
+            route = route.replace(ACCOUNT_PARAMETER, b_object.account.account_number)
         assert "<" not in route, f"Unknown URL parameter in {route}: teach the walk about it"
         urls.append(("/admin/" + route, takes_object))
     return urls

@@ -92,14 +92,15 @@ def test_the_dashboard_lists_the_contacts_accounts_roles_and_pages(client, two_a
     assert "Mitel Connect Portal" in page and "css/admin.css" in page
     assert "Alpha Dental" in page and "Decision Maker" in page
     assert "/admin/accounts/user/?account=808080" in page
-    assert f"/admin/sso/ssoconnection/{two_accounts.a_connection.pk}/change/" in page
+    assert "/admin/sso/ssoconnection/setup/808080/" in page  # the guided Single Sign On set-up
     assert "/admin/accounts/auditevent/?account=808080" in page
     assert "bravo" not in page.lower()
 
 
 def test_the_portal_pages_carry_no_inline_style_or_script(client, two_accounts):
     open_portal_as(client, two_accounts.ann)
-    for url in ["/admin/", "/admin/accounts/user/", f"/admin/accounts/user/{two_accounts.amy.pk}/change/"]:
+    for url in ["/admin/", "/admin/accounts/user/", f"/admin/accounts/user/{two_accounts.amy.pk}/change/",
+                "/admin/sso/ssoconnection/setup/808080/"]:
         response = client.get(url)
         assert "unsafe-inline" not in response["Content-Security-Policy"]
         page = text_of(response)

@@ -89,6 +89,6 @@ def test_adding_with_several_accounts_to_connect_asks_for_the_account_first(clie
     assert not SsoConnection.objects.filter(account=other).exists()
 
 
-def test_the_dashboard_links_an_unconnected_account_to_its_own_form(client, two_accounts, okta_account):
+def test_the_dashboard_links_an_unconnected_account_to_its_guided_set_up(client, two_accounts, okta_account):
     open_portal_as(client, two_accounts.ann)
-    assert f"{ADD}?account={okta_account.pk}" in text_of(client.get("/admin/"))
+    assert f"/admin/sso/ssoconnection/setup/{okta_account.account_number}/" in text_of(client.get("/admin/"))
