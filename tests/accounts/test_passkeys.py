@@ -7,9 +7,11 @@ the same journeys in Chromium with its virtual authenticator.
 """
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp_webauthn.models import WebAuthnCredential
 
@@ -372,3 +374,15 @@ def test_the_mfa_steps_passkey_views_refuse_a_flow_that_is_not_there(client, dem
     start(client)
     assert post_json(client, "/signin/code/passkey/begin/").status_code == 409
     assert post_json(client, "/signin/code/passkey/complete/").status_code == 409
+
+
+def test_a_password_that_expires_during_a_passkey_session_must_be_changed(client, demo):
+    authenticator = with_passkey(client, demo[ALICE])
+    start(client)
+    passkey_sign_in(client, authenticator)
+    post_step(client, "stay", stay="no")
+    MitelAccount.objects.filter(name="Acme Dental").update(password_max_age_days=30)
+    type(demo[ALICE]).objects.filter(pk=demo[ALICE].pk).update(
+        password_changed_at=timezone.now() - timedelta(days=31))
+    response = client.get("/me/")
+    assert response.status_code == 302 and response["Location"].startswith("/password/change/")
