@@ -69,3 +69,19 @@ def test_a_password_and_a_passkey_say_pwd_and_pop(browser, provider, confidentia
     browser.submit(stay="no")
     claims = rp.id_token_claims(rp.exchange(browser.location))
     assert claims["amr"] == ["pwd", "pop"] and claims["acr"] == "urn:mitel:loa:2"
+
+
+def test_a_passkey_sessions_proof_carries_to_another_account_that_takes_passwords(
+        browser, provider, confidential_app, passkey_of):
+    authenticator = passkey_of("bob@multi.example")
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    browser.open(rp.authorize_url())
+    use_passkey(browser, authenticator)
+    browser.submit(account="", account_number="GLOBEX")
+    browser.submit(stay="no")
+    assert rp.id_token_claims(rp.exchange(browser.location))["mitel_account"]["number"] == "100002"
+    other = RelyingParty(provider, confidential_app, SECRET)
+    browser.open(other.authorize_url(account="100001"))  # no page: the passkey's proof carries
+    claims = other.id_token_claims(other.exchange(browser.location))
+    assert claims["mitel_account"]["number"] == "100001"
+    assert claims["amr"] == ["pop", "mfa"] and claims["acr"] == "urn:mitel:loa:2"
