@@ -6,10 +6,10 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
-from .services.memberships import SessionScope
+from .services.memberships import MITEL_METHODS, SessionScope
 from .services.passwords import password_expiry
 
-# How the session's user signed in ("password", "azure_ad", "okta"), and to which account,
+# How the session's user signed in ("password", "passkey", "azure_ad", "okta"), and to which account,
 # written at sign-in (accounts.receivers).
 SIGNIN_METHOD_SESSION_KEY = "signin_method"
 SIGNIN_ACCOUNT_SESSION_KEY = "signin_account"
@@ -66,6 +66,6 @@ class PasswordExpiryMiddleware:
         if user is None or not user.is_authenticated:
             return False
         # Sessions from before the method was recorded count as password sign-ins.
-        if request.session.get(SIGNIN_METHOD_SESSION_KEY, "password") != "password":
+        if request.session.get(SIGNIN_METHOD_SESSION_KEY, "password") not in MITEL_METHODS:
             return False
         return password_expiry(user).expired

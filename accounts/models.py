@@ -562,6 +562,7 @@ class AuditEvent(models.Model):
         MFA_REMOVED = "mfa_removed", "MFA removed"
         MFA_RESET = "mfa_reset", "MFA reset"
         MFA_FAILED = "mfa_failed", "MFA code refused"
+        MFA_CHANGED = "mfa_changed", "MFA changed"
         USERNAME_CHANGED = "username_changed", "Username changed"
         USER_CHANGED = "user_changed", "User changed"
         ROLES_CHANGED = "roles_changed", "Roles changed"

@@ -27,8 +27,10 @@ class ApplicationSignIn(models.Model):
                                     on_delete=models.CASCADE, related_name="signins")
     account = models.ForeignKey("accounts.MitelAccount", null=True, blank=True,
                                 on_delete=models.SET_NULL, related_name="application_signins")
-    method = models.CharField(max_length=16)  # password, azure_ad, okta
-    mfa = models.BooleanField(default=False)  # a one-time code was verified in this session
+    method = models.CharField(max_length=16)  # password, passkey, azure_ad, okta
+    mfa = models.BooleanField(default=False)  # a second factor was verified in this session
+    # Which: "passkey", or "" for a one-time code (and for sign-ins from before it was recorded).
+    second_factor = models.CharField(max_length=16, blank=True, default="")
     auth_time = models.DateTimeField()
     sid = models.CharField(max_length=64, db_index=True)
     code_digest = models.CharField(max_length=64, unique=True)
@@ -43,11 +45,20 @@ class ApplicationSignIn(models.Model):
 
     @property
     def amr(self) -> list[str]:
+        """RFC 8176 values, one per factor: ``pwd``, ``otp``; ``pop`` for a passkey (proof of
+        possession of a key, hardware or software: no attestation is asked, so we cannot say
+        ``hwk``); a passkey alone also says ``mfa``, since it verified its user (PIN or biometric,
+        which of them the authenticator does not say)."""
+        if self.method == "passkey":
+            return ["pop", "mfa"]
         if self.method not in {"", "password"}:
             return ["fed"]
-        return ["pwd", "otp"] if self.mfa else ["pwd"]
+        if not self.mfa:
+            return ["pwd"]
+        return ["pwd", "pop"] if self.second_factor == "passkey" else ["pwd", "otp"]
 
     @property
     def acr(self) -> str:
-        """Mitel's levels: 2 for a password and a one-time code, else 1 (docs/design.md section 5)."""
+        """Mitel's levels: 2 for a password and a second factor, or a passkey; else 1
+        (docs/design.md section 5)."""
         return "urn:mitel:loa:2" if self.mfa else "urn:mitel:loa:1"

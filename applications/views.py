@@ -14,6 +14,7 @@ from oauth2_provider.views import AuthorizationView, ConnectDiscoveryInfoView
 
 from accounts.middleware import SIGNIN_METHOD_SESSION_KEY
 from accounts.models import MitelAccount
+from accounts.services.passkeys import is_passkey
 from signin import switch_account
 from signin.flow import find_account
 
@@ -161,6 +162,7 @@ def session_signin(request) -> dict:
         "account_id": stored.get("account_id"),
         "method": request.session.get(SIGNIN_METHOD_SESSION_KEY, "password"),
         "mfa": bool(request.user.is_verified()) if hasattr(request.user, "is_verified") else False,
+        "second_factor": "passkey" if is_passkey(getattr(request.user, "otp_device", None)) else "",
         "auth_time": datetime.fromtimestamp(auth_time, tz=UTC) if auth_time else datetime.now(tz=UTC),
         "sid": stored.get("sid") or request.session.session_key or "",
     }

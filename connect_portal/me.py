@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_protect
 from django_otp import user_has_device
 
 from accounts.models import AuditEvent
+from accounts.services import passkeys
 from accounts.services import sessions as user_sessions
 from accounts.services.invitations import pending_for
 from accounts.services.memberships import own_memberships
@@ -37,6 +38,7 @@ def personal_information(request: HttpRequest) -> HttpResponse:
         .select_related("account", "application")[:RECENT_ACTIVITY],
         "invitations": pending_for(user),
         "has_mfa": user_has_device(user, confirmed=True),
+        "passkeys": passkeys.passkeys_of(user),
         "portal_access": admin.site.has_permission(request),
     }
     return render(request, "connect_portal/personal_information.html", context)

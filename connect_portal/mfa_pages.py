@@ -20,7 +20,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import login as otp_login
 
-from accounts.services import totp
+from accounts.services import passkeys, totp
 from signin.forms import AccessibleForm, password_field
 from signin.lockout import is_locked_out_request, lockout_response
 from signin.steps.code import CodeForm
@@ -51,22 +51,22 @@ def why_not_changeable(request: HttpRequest) -> str | None:
     if not user.has_usable_password():
         return ("You sign in with Single Sign On: your company's identity provider asks for your "
                 "second factor.")
-    if totp.has_device(user) and not user.is_verified():
-        return ("This session was not verified with your authenticator app. Sign out and sign in "
-                "again with a code to change your two-step verification.")
+    if passkeys.has_second_factor(user) and not user.is_verified():
+        return ("This session was not verified with your authenticator app or passkey. Sign out "
+                "and sign in again with one to change your two-step verification.")
     return None
 
 
-def mfa_page(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+def mfa_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Signed in, never cached, CSRF-checked, secrets hidden from error reports, allowed to change."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         reason = why_not_changeable(request)
         if reason:
             messages.error(request, reason)
             return redirect("portal:mfa")
-        return view(request)
+        return view(request, *args, **kwargs)
 
     return login_required(never_cache(csrf_protect(sensitive_post_parameters("password", "code")(
         wrapper))))
@@ -77,6 +77,7 @@ def mfa_page(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpReque
 def status(request: HttpRequest) -> HttpResponse:
     user = request.user
     return TemplateResponse(request, "connect_portal/mfa/status.html", {
+        "passkeys": passkeys.passkeys_of(user),
         "authenticator": totp.authenticator(user),
         "backup_codes_left": totp.backup_codes_left(user),
         "required": totp.mfa_required(user),

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "applications",
     # The Connect Portal's user import (preview, then confirm): connect_portal/admin/user_import.py.
     "import_export",
@@ -260,6 +261,23 @@ OTP_TOTP_ISSUER = "Mitel"  # the name authenticator apps show beside the usernam
 # django-otp's back-off after wrong codes: 1, 2, 4, 8 ... seconds times this factor (0 turns it off).
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
+
+# Passkeys (WebAuthn, django-otp-webauthn; accounts/services/passkeys.py). The relying party ID is the
+# host passkeys are bound to (changing it orphans every passkey); the origins are those browsers
+# may use them from. Both default to PUBLIC_URL's; WebAuthn takes no IP address as an ID, so a laptop
+# on http://127.0.0.1:8000 uses "localhost" (open http://localhost:8000 to try passkeys).
+_public_host = PUBLIC_URL.split("://", 1)[1].split(":")[0]
+OTP_WEBAUTHN_RP_ID = os.environ.get("PASSKEY_RP_ID", "").strip() or (
+    "localhost" if _public_host == "127.0.0.1" else _public_host)
+OTP_WEBAUTHN_RP_NAME = "Mitel"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list("PASSKEY_ORIGINS", "") or (
+    ["http://localhost:8000"] if _public_host == "127.0.0.1" else [PUBLIC_URL])
+# Our rules on top of the library's: user verification required, the user handle checked.
+OTP_WEBAUTHN_HELPER_CLASS = "accounts.services.passkeys.MitelWebAuthnHelper"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = True  # discoverable passkeys only: they sign in alone
+OTP_WEBAUTHN_TIMEOUT_SECONDS = 5 * 60
+# How many passkeys one person may have.
+PASSKEYS_MAX_PER_USER = env_int("PASSKEYS_MAX_PER_USER", 10)
 
 # --- allauth (SSO only: password sign-in is our own flow) -------------------------------------
 

@@ -10,9 +10,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.models import Application, Membership, MitelAccount, User
 from accounts.services.domains import realm_of
+from accounts.services.memberships import MITEL_METHODS
 from accounts.usernames import canonical_username
 
 SESSION_KEY = "signin_flow"
+PASSKEY = "passkey"  # the method of a sign-in that a passkey proved alone (one of MITEL_METHODS)
 
 
 @dataclass
@@ -29,7 +31,7 @@ class FlowState:
     account_id: int | None = None
     realm_account_id: int | None = None  # the account whose verified domain the username is under
     authenticated: bool = False
-    method: str = ""  # how the user proved who they are: "password", "azure_ad", "okta"
+    method: str = ""  # how the user proved who they are: "password", "passkey", "azure_ad", "okta"
     use_password: bool = False  # the user chose "Enter your password" on an SSO account
     mfa_device: str = ""  # persistent id of the django-otp device verified in this flow
     pending_device_id: int | None = None  # the authenticator being set up in this flow
@@ -84,7 +86,7 @@ class SigninFlow:
         flow.__dict__["user"] = user
         state.done, state.proof_at = ["username"], 1
         state.authenticated, state.method, state.carried_proof = True, method, True
-        state.proved_account_id = account_id if method != "password" else None
+        state.proved_account_id = account_id if method not in MITEL_METHODS else None
         state.mfa_device = second_factor
         state.stay_signed_in = stay_signed_in
         flow.step_done("stay")  # asked when the session began; forgotten with the proof
@@ -197,6 +199,16 @@ class SigninFlow:
         return self.is_authenticated and self.state.method == "password"
 
     @property
+    def proved_by_passkey(self) -> bool:
+        return self.is_authenticated and self.state.method == PASSKEY
+
+    @property
+    def proved_by_mitel(self) -> bool:
+        """Proven by Mitel's own means (a password or a passkey), not by an identity provider:
+        the account's Mitel rules (password expiry) apply."""
+        return self.proved_by_password or self.proved_by_passkey
+
+    @property
     def wants_password(self) -> bool:
         """The user chose "Enter your password" on an account that also offers Single Sign On."""
         return self.state.use_password
@@ -269,9 +281,9 @@ class SigninFlow:
         another account than its own: the user proves it there instead."""
         self.state.account_id = account.pk
         self.__dict__["account"] = account
-        if self.state.method == "password" and not account.password_allowed:
+        if self.state.method in MITEL_METHODS and not account.password_allowed:
             self._forget_proof()
-        elif self.state.method not in {"", "password"} and self.state.proved_account_id != account.pk:
+        elif self.state.method not in {"", *MITEL_METHODS} and self.state.proved_account_id != account.pk:
             self._forget_proof()
 
     def chose_password(self) -> None:
@@ -287,10 +299,21 @@ class SigninFlow:
         self._forget_proof()
         self.state.authenticated = True
         self.state.method = method
-        self.state.proved_account_id = self.state.account_id if method != "password" else None
+        self.state.proved_account_id = self.state.account_id if method not in MITEL_METHODS else None
         self.state.proof_at = len(self.state.done)
         self.__dict__["user"] = user
         self.request.session.cycle_key()
+
+    def proved_with_passkey(self, user: User, device_persistent_id: str, *, named_at: str) -> None:
+        """A discoverable passkey, from the username screen, named the user and proved both who
+        they are and the second factor. The flow goes on as after Next and a code: the step
+        ``named_at`` counts as done, and the account's rules (picker, SSO, expiry, "Stay signed
+        in?") still apply. Choosing an account that takes Single Sign On only cancels the proof,
+        as it cancels a password's."""
+        self.entered_username(user.username)
+        self.step_done(named_at)
+        self.proved(user, method=PASSKEY)
+        self.verified_second_factor(device_persistent_id)
 
     def started_enrolment(self, device_id: int) -> None:
         self.state.pending_device_id = device_id

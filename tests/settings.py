@@ -32,3 +32,8 @@ OAUTH2_PROVIDER = {**OAUTH2_PROVIDER, "OIDC_RSA_PRIVATE_KEY": generate_pem(),  #
                    "OIDC_ISS_ENDPOINT": ""}
 # Tasks run when enqueued; tests/accounts/test_password_reset_mail.py runs the database worker once.
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+# Passkeys: the test client's software authenticator (tests/passkey_authenticator.py) and Chromium's
+# virtual one both speak for http://localhost; live-server tests add their port (tests/browser).
+OTP_WEBAUTHN_RP_ID = "localhost"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = ["http://localhost"]

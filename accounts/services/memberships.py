@@ -49,6 +49,12 @@ GLOBAL_PERMISSIONS: dict[Ability, tuple[str, ...]] = {
 }
 
 
+# How a session proven by Mitel's own means was proven: a password (and perhaps a second factor), or
+# a passkey alone. Such a session has the rights of a password session; any other method names an
+# identity provider.
+MITEL_METHODS = frozenset({"password", "passkey"})
+
+
 @dataclass(frozen=True)
 class SessionScope:
     """The accounts a signed-in session may act in, from how it was proven (SECURITY.md 43).
@@ -63,7 +69,7 @@ class SessionScope:
     account_id: int | None = None
 
     def accounts_q(self, prefix: str = "") -> Q:
-        if self.method != "password":
+        if self.method not in MITEL_METHODS:
             return Q(**{f"{prefix}pk": self.account_id or 0})
         from sso import providers  # here, not at the top: sso builds on accounts
 

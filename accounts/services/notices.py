@@ -33,6 +33,12 @@ NOTICES = {
                            "that work, and new backup codes replace the old ones."),
     "backup_codes_issued": Notice("new backup codes were issued",
                                   "New backup codes were issued: the old ones no longer work."),
+    "passkey_added": Notice("a passkey was added",
+                            "A passkey was added to your Mitel sign-in: it now signs you in, and "
+                            "stands in for a code after your password."),
+    "passkey_renamed": Notice("a passkey was renamed", "One of your passkeys was renamed."),
+    "passkey_removed": Notice("a passkey was removed",
+                              "A passkey was removed: it no longer signs you in."),
     "mfa_removed": Notice("two-step verification was turned off",
                           "Two-step verification was turned off: signing in now asks for the "
                           "password alone."),

@@ -9,11 +9,12 @@ from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from accounts.services import lockouts, totp
+from accounts.services import lockouts, passkeys, totp
 
 from ..flow import SigninFlow
 from ..forms import AccessibleForm, refuse_control_characters
 from ..lockout import lockout_response
+from ..passkey_page import config as passkey_config
 from .base import Runner, Step
 
 
@@ -37,7 +38,8 @@ class CodeForm(AccessibleForm):
 
 
 class CodeStep(Step):
-    """A 6-digit code from the authenticator app, or a backup code; each works once."""
+    """A 6-digit code from the authenticator app, or a backup code; each works once. A person
+    with a passkey is offered it first, in place of a code (``signin.passkeys``)."""
 
     name = "code"
     template = "signin/code.html"
@@ -46,7 +48,14 @@ class CodeStep(Step):
     def applies(self, flow: SigninFlow) -> bool:
         # A device verified in this flow already (a new one, confirmed by enrolment) is enough.
         return (flow.proved_by_password and not flow.second_factor
-                and flow.memo("has_device", lambda: totp.has_device(flow.user)))
+                and flow.memo("has_device", lambda: passkeys.has_second_factor(flow.user)))
+
+    def context(self, flow: SigninFlow) -> dict:
+        has_passkey = flow.memo("has_passkey", lambda: passkeys.has_passkey(flow.user))
+        return {"has_passkey": has_passkey,
+                "has_code": flow.memo("has_code", lambda: totp.has_device(flow.user)),
+                "passkey_config": passkey_config(flow.request, second_factor=True) if has_passkey
+                else None}
 
     def post(self, request: HttpRequest, flow: SigninFlow, runner: Runner) -> HttpResponse:
         credentials = {"username": flow.username}
@@ -90,7 +99,8 @@ class MfaEnrolStep(Step):
 
     def applies(self, flow: SigninFlow) -> bool:
         return (flow.proved_by_password and any(a.require_mfa for a in flow.accounts)
-                and not flow.memo("has_authenticator", lambda: totp.has_authenticator(flow.user)))
+                and not flow.memo("has_authenticator", lambda: totp.has_authenticator(flow.user))
+                and not flow.memo("has_passkey", lambda: passkeys.has_passkey(flow.user)))
 
     def enrolment(self, flow: SigninFlow) -> totp.Enrolment:
         """The enrolment this flow started, or a new one (a new secret) when it is gone or old."""

@@ -1,6 +1,7 @@
 """Step 5, password expiry: expired, a new password before going on; expiring soon, now or later.
 
-Only for password sign-ins: the password of a Single Sign On user is their identity provider's
+Only for sign-ins by Mitel's own means (a password, or a passkey: the account's password policy
+still holds for its users): the password of a Single Sign On user is their identity provider's
 business. The policy is the strictest of the user's accounts (``services.passwords``).
 """
 
@@ -19,7 +20,7 @@ class ExpiryStep(Step):
     template = "signin/expiry.html"
 
     def applies(self, flow: SigninFlow) -> bool:
-        return flow.proved_by_password and self.expiry(flow).due
+        return flow.proved_by_mitel and self.expiry(flow).due
 
     @staticmethod
     def expiry(flow: SigninFlow) -> PasswordExpiry:

@@ -9,6 +9,7 @@ from accounts.models import Application
 
 from ..flow import SigninFlow, is_local_url
 from ..forms import AccessibleForm, refuse_control_characters
+from ..passkey_page import config as passkey_config
 from .base import Runner, Step
 
 SLUG = re.compile(r"^[-a-z0-9_]{1,50}$")
@@ -38,6 +39,10 @@ class UsernameStep(Step):
 
     def make_form(self, flow: SigninFlow, data=None) -> UsernameForm:
         return UsernameForm(data, initial={"username": flow.login_hint})
+
+    def context(self, flow: SigninFlow) -> dict:
+        # "Sign in with a passkey": the same for every visitor and username (SECURITY.md 1).
+        return {"passkey_config": passkey_config(flow.request, second_factor=False)}
 
     def post(self, request: HttpRequest, flow: SigninFlow, runner: Runner) -> HttpResponse:
         form = UsernameForm(request.POST)

@@ -184,7 +184,7 @@ def test_keyboard_users_can_skip_to_the_form_and_always_see_where_they_are(brows
         ring = page.evaluate("(() => { const s = getComputedStyle(document.activeElement);"
                              " return [s.outlineStyle, s.outlineWidth]; })()")
         assert ring == ["solid", "3px"], f"no visible focus on {order[-1]}"
-    assert order == ["input:username", "button:Next", "summary:Forgot your username?",
+    assert order == ["input:username", "button:Next", "button:Sign in with a passkey",
                      "button:Next", "input:username", "a:#main"]
     box = page.get_by_role("link", name="Skip to main content").bounding_box()
     assert box["y"] >= 0 and box["height"] > 0, "the skip link shows when focused"
