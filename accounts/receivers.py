@@ -42,10 +42,12 @@ def record_sign_in_failure(sender, credentials: dict, request=None, **kwargs) ->
     if "password" not in credentials:
         return
     username = canonical_username(credentials.get("username"))
-    user = User.objects.filter(username=username).first() if username else None
+    attempt = getattr(request, "lockout_attempt", None)
+    user = getattr(attempt, "user", lockouts.NOT_LOADED)  # the backend loaded it already
+    if user is lockouts.NOT_LOADED:
+        user = User.objects.filter(username=username).first() if username else None
     audit.record(AuditEvent.Kind.SIGN_IN_FAILED, request=request, user=user, username=username,
                  **{"method": "password", **_context(request)}, reason="bad_credentials")
-    attempt = getattr(request, "lockout_attempt", None)
     if attempt is not None:
         request.lockout_attempt = None
         attempt.failed()  # the lockout this failure started, recorded after the failure

@@ -107,8 +107,11 @@ class SessionStore(DatabaseSessionStore):
         return get_random_string(32, VALID_KEY_CHARS)
 
     def cycle_key(self) -> None:
-        """A new key for the same data, written by the next save (which updates the row's key)."""
-        if self.session_key is None:
+        """A new key for the same data. For a session nobody is signed in with yet (the sign-in
+        flow's: the password proven, and ``login()``), written by the next save, which updates the
+        row's key; a signed-in session's row takes its new key at once, as in Django, since what
+        follows may end the user's other sessions by key (a password change keeps this one)."""
+        if self.session_key is None or not _cacheable(self._session):
             return super().cycle_key()
         data = self._session
         if self._replaces is None and self.session_key is not None:
