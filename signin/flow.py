@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.models import Application, Membership, MitelAccount, User
+from accounts.services import applications
 from accounts.services.domains import realm_of
 from accounts.services.totp import with_second_factors
 from accounts.usernames import canonical_username
@@ -123,7 +124,7 @@ class SigninFlow:
     def application(self) -> Application | None:
         if not self.state.app_slug:
             return None
-        return Application.objects.filter(slug=self.state.app_slug).first()
+        return applications.by_slug(self.state.app_slug)  # cached: no query
 
     @cached_property
     def user(self) -> User | None:
