@@ -47,7 +47,8 @@ class PasswordExpiryMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not self.is_exempt(request.path) and self.must_change_password(request):
+        # Asked first: only a signed-in request can be stopped, and is_exempt reverses URLs.
+        if self.must_change_password(request) and not self.is_exempt(request.path):
             target = reverse("portal:password_change")
             if request.method == "GET":
                 target = f"{target}?{urlencode({'next': request.get_full_path()})}"

@@ -1,10 +1,10 @@
 """Signal receivers: side effects only (audit, lockout bookkeeping, device cookie), connected in ready()."""
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.models.signals import post_save, pre_delete, pre_save
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
-from .models import AuditEvent, MitelAccount, User
+from .models import Application, AuditEvent, MitelAccount, User
 from .services import audit, lockouts
 from .usernames import canonical_username
 
@@ -42,10 +42,12 @@ def record_sign_in_failure(sender, credentials: dict, request=None, **kwargs) ->
     if "password" not in credentials:
         return
     username = canonical_username(credentials.get("username"))
-    user = User.objects.filter(username=username).first() if username else None
+    attempt = getattr(request, "lockout_attempt", None)
+    user = getattr(attempt, "user", lockouts.NOT_LOADED)  # the backend loaded it already
+    if user is lockouts.NOT_LOADED:
+        user = User.objects.filter(username=username).first() if username else None
     audit.record(AuditEvent.Kind.SIGN_IN_FAILED, request=request, user=user, username=username,
                  **{"method": "password", **_context(request)}, reason="bad_credentials")
-    attempt = getattr(request, "lockout_attempt", None)
     if attempt is not None:
         request.lockout_attempt = None
         attempt.failed()  # the lockout this failure started, recorded after the failure
@@ -124,3 +126,20 @@ def record_user_deleted(sender, instance: User, **kwargs) -> None:
         from .services.users import record_deletion
 
         record_deletion(instance, actor=None, request=None, via="other")
+
+
+# --- the cached applications of the sign-in (services/applications.py) ----------------------------
+
+@receiver(pre_save, sender=Application, dispatch_uid="note_application_slug")
+def note_application_slug(sender, instance: Application, raw: bool = False, **kwargs) -> None:
+    """The slug the application had before this save: a renamed one's old copy goes too."""
+    instance._slug_before = (Application.objects.filter(pk=instance.pk).values_list("slug", flat=True)
+                             .first() if instance.pk else None)
+
+
+@receiver(post_save, sender=Application, dispatch_uid="forget_saved_application")
+@receiver(post_delete, sender=Application, dispatch_uid="forget_deleted_application")
+def forget_application(sender, instance: Application, **kwargs) -> None:
+    from .services import applications
+
+    applications.forget(instance.slug, getattr(instance, "_slug_before", None) or "")

@@ -1,26 +1,58 @@
-"""``SESSION_ENGINE``: database sessions that know their user, so a user's sessions can be ended."""
+"""``SESSION_ENGINE``: database sessions that know their user, so a user's sessions can be ended.
 
+The database holds every session (``accounts.models.UserSession``): it is the record, and a user's
+sessions end with one indexed delete. With Redis configured (``SESSION_CACHE_ENABLED``), the
+sessions of the sign-in flow, which belong to nobody yet, are also kept in the cache and read from
+there (Django's ``cached_db``): the flow's pages read no session row. A signed-in session is always
+read from the database, so deleting its row ends it at once, whatever the cache holds or missed.
+
+Each save is one statement: a new session is inserted without first asking whether its random key
+exists (a clash fails the insert, and ``create`` tries another key), and a rotated key
+(``cycle_key``: sign-in, step-up) is written by updating the row's key in place, rather than by
+inserting a copy and deleting the old row.
+"""
+
+import logging
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
-from django.contrib.sessions.backends.base import UpdateError
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
-from django.db import InterfaceError, OperationalError, router, transaction
+from django.core.cache import caches
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, router, transaction
 from django.dispatch import Signal
+from django.utils.crypto import get_random_string
 
 from . import session_life
+
+logger = logging.getLogger(__name__)
 
 # Sent with ``user`` and ``sessions`` (each one's data, decoded) after they are ended: what was
 # signed in with them (applications' tokens) ends too.
 sessions_ended = Signal()
 
+CACHE_KEY_PREFIX = "accounts.sessions."
+
+
+def cache_enabled() -> bool:
+    return bool(getattr(settings, "SESSION_CACHE_ENABLED", False))
+
+
+def _cacheable(data: dict) -> bool:
+    """Only a session nobody is signed in with (the sign-in flow's) is served from the cache."""
+    return SESSION_KEY not in data
+
 
 class SessionStore(DatabaseSessionStore):
-    """Django's database store, plus writes that commit with the session (``save_with``)."""
+    """Django's database store, plus writes that commit with the session (``save_with``), the
+    flow's sessions cached, and one statement per save."""
 
     def __init__(self, session_key: str | None = None) -> None:
         super().__init__(session_key)
         self._with_save: list[Callable[[], object]] = []
+        self._replaces: str | None = None  # the key this session had before cycle_key()
+        self._cache = caches[settings.SESSION_CACHE_ALIAS] if cache_enabled() else None
 
     def save_with(self, write: Callable[[], object]) -> None:
         """Run ``write`` in the transaction of this session's next save: both commit, or neither.
@@ -32,15 +64,79 @@ class SessionStore(DatabaseSessionStore):
         self._with_save.append(write)
         self.modified = True
 
+    # --- reading --------------------------------------------------------------------------------
+
+    def _cache_get(self, key: str | None):
+        if self._cache is None or not key:
+            return None
+        try:
+            return self._cache.get(CACHE_KEY_PREFIX + key)
+        except Exception:  # an invalid key, Redis down: read the database
+            return None
+
+    def _cache_set(self, key: str, data: dict) -> None:
+        if self._cache is None:
+            return
+        try:
+            if _cacheable(data):
+                self._cache.set(CACHE_KEY_PREFIX + key, data, self.get_expiry_age())
+            else:
+                self._cache.delete(CACHE_KEY_PREFIX + key)
+        except Exception:
+            logger.warning("The session cache could not be written", exc_info=True)
+
+    def _cache_delete(self, key: str | None) -> None:
+        if self._cache is None or not key:
+            return
+        try:
+            self._cache.delete(CACHE_KEY_PREFIX + key)
+        except Exception:
+            logger.warning("The session cache could not be written", exc_info=True)
+
+    def load(self) -> dict:
+        data = self._cache_get(self._session_key)
+        if isinstance(data, dict) and _cacheable(data):
+            return data
+        return super().load()
+
+    # --- writing --------------------------------------------------------------------------------
+
+    def _get_new_session_key(self) -> str:
+        """A random key, not checked first: 32 characters of 36 do not clash, and if one ever did,
+        the insert would fail and ``create`` would draw another."""
+        return get_random_string(32, VALID_KEY_CHARS)
+
+    def cycle_key(self) -> None:
+        """A new key for the same data. For a session nobody is signed in with yet (the sign-in
+        flow's: the password proven, and ``login()``), written by the next save, which updates the
+        row's key; a signed-in session's row takes its new key at once, as in Django, since what
+        follows may end the user's other sessions by key (a password change keeps this one)."""
+        if self.session_key is None or not _cacheable(self._session):
+            return super().cycle_key()
+        data = self._session
+        if self._replaces is None and self.session_key is not None:
+            self._replaces = self.session_key
+        self._session_key = self._get_new_session_key()
+        self._session_cache = data
+        self.modified = True
+
+    def create(self) -> None:
+        self._replaces = None
+        super().create()
+
     def save(self, must_create: bool = False) -> None:
         if self.session_key is None:
             return self.create()  # which saves again, with a new key
         using = router.db_for_write(self.model)
+        replaced = self._replaces
         try:
-            with transaction.atomic(using=using):
-                super().save(must_create)
-                for write in self._with_save:
-                    write()
+            if self._with_save:
+                with transaction.atomic(using=using):
+                    self._write(must_create, using)
+                    for write in self._with_save:
+                        write()
+            else:
+                self._write(must_create, using)
         except UpdateError as error:
             # Django reads any database error on update as "the session was deleted meanwhile" and
             # answers 400; a lost connection is the database being down: the 503 page says so.
@@ -48,6 +144,49 @@ class SessionStore(DatabaseSessionStore):
                 raise error.__context__ from None
             raise
         self._with_save.clear()
+        self._replaces = None
+        self._cache_delete(replaced)
+        self._cache_set(self.session_key, self._session)
+
+    def _write(self, must_create: bool, using: str) -> None:
+        """One INSERT or UPDATE; after ``cycle_key``, an UPDATE of the old row to the new key."""
+        data = self._get_session(no_load=must_create)
+        obj = self.create_model_instance(data)
+        if self._replaces is not None and not must_create:
+            fields = {f.attname: getattr(obj, f.attname) for f in self.model._meta.concrete_fields}
+            try:
+                if self.model.objects.using(using).filter(session_key=self._replaces).update(**fields):
+                    return
+            except DatabaseError as error:
+                raise UpdateError from error
+            must_create = True  # the old row was never saved, or is gone: insert the new one
+        try:
+            obj.save(force_insert=must_create, force_update=not must_create, using=using)
+        except IntegrityError:
+            if must_create:
+                raise CreateError from None
+            raise
+        except DatabaseError as error:
+            if not must_create:
+                raise UpdateError from error
+            raise
+
+    def delete(self, session_key: str | None = None) -> None:
+        if session_key is None:
+            if self.session_key is None:
+                return
+            session_key = self.session_key
+        self._cache_delete(session_key)
+        rows = self.model.objects.filter(session_key=session_key)
+        rows._raw_delete(rows.db)  # one DELETE: nothing refers to a session row
+        if self._replaces is not None and session_key == self.session_key:
+            self._delete_replaced()
+
+    def _delete_replaced(self) -> None:
+        replaced, self._replaces = self._replaces, None
+        self._cache_delete(replaced)
+        rows = self.model.objects.filter(session_key=replaced)
+        rows._raw_delete(rows.db)
 
     @classmethod
     def get_model_class(cls):

@@ -4,11 +4,15 @@
 database, so every millisecond it spends is one the server does not get.
 """
 
+import base64
+import hashlib
 import http.client
+import json
 import re
+import secrets
 import time
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 FLOW = re.compile(rb'name="flow" value="([^"]+)"')
 CSRF = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -106,6 +110,54 @@ class Browser:
         expect(self.submit_stay(), 302, "stay signed in", location=lands_on)
         if "sessionid" not in self.cookies:
             raise BenchError(f"sign-in of {username} left no session cookie")
+
+
+    def stock_sign_in(self, username: str, password: str) -> None:
+        """Django's own ``LoginView`` (bench/urls.py): its page, then one POST, ending in a 302."""
+        page = self.get("/bench/stock-login/")
+        expect(page, 200, "the stock login page")
+        self.csrf = CSRF.search(page.body).group(1).decode()
+        response = self.request("POST", "/bench/stock-login/", {
+            "csrfmiddlewaretoken": self.csrf, "username": username, "password": password})
+        expect(response, 302, "the stock login", location="/bench/trivial/")
+        if "sessionid" not in self.cookies:
+            raise BenchError(f"stock sign-in of {username} left no session cookie")
+
+    def app_sign_in(self, client_id: str, redirect_uri: str, username: str, password: str) -> dict:
+        """The sign-in an application starts: its authorize request (PKCE), the redirect to the
+        sign-in, the whole flow, back to authorize, the code to the application, and the code
+        exchange at the token endpoint. Returns the token response."""
+        verifier = secrets.token_urlsafe(48)
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+        query = urlencode({"response_type": "code", "client_id": client_id, "scope": "openid",
+                           "redirect_uri": redirect_uri, "state": secrets.token_urlsafe(8),
+                           "nonce": secrets.token_urlsafe(8), "code_challenge": challenge.decode(),
+                           "code_challenge_method": "S256"})
+        response = self.get(f"/o/authorize/?{query}")
+        expect(response, 302, "authorize, anonymous")
+        self.page = local(response.location)
+        self.read_page(self.page, "the sign-in page")
+        self.submit_username(username)
+        expect(self.submit_password(password), 302, "the password", location="/signin/stay/")
+        self.read_page("/signin/stay/", "the stay page")
+        back = self.submit_stay()
+        expect(back, 302, "stay signed in")
+        response = self.get(local(back.location))
+        expect(response, 302, "authorize, signed in")
+        if not response.location.startswith(redirect_uri):
+            raise BenchError(f"authorize sent the browser to {response.location}")
+        code = parse_qs(urlsplit(response.location).query)["code"][0]
+        token = self.request("POST", "/o/token/", {
+            "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
+            "client_id": client_id, "code_verifier": verifier})
+        expect(token, 200, "the code exchange")
+        return json.loads(token.body)
+
+
+def local(url: str) -> str:
+    """The path and query of a URL on this site (a Location may be absolute)."""
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path
 
 
 def expect(response: Response, status: int, what: str, *, location: str | None = None) -> None:

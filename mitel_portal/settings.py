@@ -204,8 +204,11 @@ USER_IMPORT_MAX_ROWS = env_int("USER_IMPORT_MAX_ROWS", 500)
 
 # Sessions live in the database so that any app process can continue any flow. Django's database
 # store, whose rows also record the user (accounts.models.UserSession): a password change ends the
-# user's other sessions with one indexed delete.
+# user's other sessions with one indexed delete. With Redis, the sign-in flow's sessions (nobody
+# signed in yet) are also read from the cache (Django's cached_db); signed-in ones always from the
+# database, so a deleted row ends its session at once.
 SESSION_ENGINE = "accounts.sessions"
+SESSION_CACHE_ENABLED = bool(REDIS_URL)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 30 * 24 * 3600)  # "Stay signed in": 30 days
 # "Stay signed in? No": a browser-session cookie, and on the server at most this long from sign-in
 # and this long without a request (accounts/session_life.py, SECURITY.md 51).

@@ -9,8 +9,10 @@ from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.models import Application, Membership, MitelAccount, User
+from accounts.services import applications
 from accounts.services.domains import realm_of
 from accounts.services.memberships import MITEL_METHODS
+from accounts.services.passkeys import with_second_factors
 from accounts.usernames import canonical_username
 
 SESSION_KEY = "signin_flow"
@@ -124,23 +126,47 @@ class SigninFlow:
     def application(self) -> Application | None:
         if not self.state.app_slug:
             return None
-        return Application.objects.filter(slug=self.state.app_slug).first()
+        return applications.by_slug(self.state.app_slug)  # cached: no query
 
     @cached_property
     def user(self) -> User | None:
         if self.state.user_id is None:
             return None
-        return User.objects.filter(pk=self.state.user_id).first()
+        memberships = self.memberships  # the user comes with their accounts, in one query
+        if memberships:
+            return memberships[0].user
+        user = with_second_factors(User.objects.filter(pk=self.state.user_id), "pk").first()
+        self._note_second_factors(user)
+        return user
 
     @cached_property
     def memberships(self) -> list[Membership]:
+        """The user's memberships with their accounts, the user, and whether they have a second
+        factor (``memo``'s ``has_authenticator``, ``has_code``, ``has_passkey``, ``has_device``): one
+        query for all of it."""
         # Asked for unknown usernames too (of no one: id 0), so that every step makes the same
         # queries, and takes the same time, whether or not the username exists.
-        return list(
-            Membership.objects.filter(user_id=self.state.user_id or 0)
-            .select_related("account")
+        memberships = list(
+            with_second_factors(Membership.objects.filter(user_id=self.state.user_id or 0), "user_id")
+            .select_related("account", "user")
             .order_by("account__name")
         )
+        if memberships:
+            user = memberships[0].user
+            for membership in memberships:
+                membership.user = user  # one instance for all, as ``self.user``
+            self._note_second_factors(memberships[0])
+            self.__dict__.setdefault("user", user)
+        return memberships
+
+    def _note_second_factors(self, row) -> None:
+        if row is None:
+            return
+        cache = self.__dict__.setdefault("_memo", {})
+        cache["has_authenticator"] = row.has_authenticator_
+        cache["has_passkey"] = row.has_passkey_
+        cache["has_code"] = row.has_authenticator_ or row.has_backup_codes_
+        cache["has_device"] = cache["has_code"] or row.has_passkey_  # any second factor
 
     @property
     def accounts(self) -> list[MitelAccount]:
@@ -259,7 +285,7 @@ class SigninFlow:
         # same queries; under a verified domain, both see that account's screens (SECURITY.md 46).
         realm = realm_of(self.state.username)
         self.state.realm_account_id = realm.account_id if realm else None
-        for name in ("user", "memberships", "account"):
+        for name in ("user", "memberships", "account", "_memo"):
             self.__dict__.pop(name, None)
         self.state.account_id = None
         self.state.use_password = False

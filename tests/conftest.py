@@ -84,3 +84,12 @@ def demo(db):
     with open(os.devnull, "w") as devnull:
         call_command("seed_demo", stdout=devnull)
     return {user.username: user for user in User.objects.all()}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: what an earlier test cached (an application by its
+    slug, accounts.services.applications) belonged to rows rolled back with that test."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -1,7 +1,7 @@
 """Database down: a clear 503 page, nothing half-written, /healthz says so (SECURITY.md 38)."""
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.db.backends.utils import CursorWrapper
 from django.test import Client
 
@@ -90,21 +90,19 @@ def at_stay_signed_in(demo) -> Client:
     return client
 
 
-def test_a_database_error_while_the_session_is_saved_gives_the_503_page_and_no_sign_in(demo, monkeypatch):
+def test_a_database_error_while_the_session_is_saved_gives_the_503_page_and_no_sign_in(demo):
     client = at_stay_signed_in(demo)
-    save = UserSession.save
 
-    def connection_lost(self, *args, **kwargs):
-        if kwargs.get("force_update"):  # SessionMiddleware's save of the signed-in session
+    def connection_lost(execute, sql, params, many, context):
+        if sql.startswith('UPDATE "accounts_usersession"'):  # the save of the signed-in session
             raise OperationalError("server closed the connection unexpectedly")
-        return save(self, *args, **kwargs)
+        return execute(sql, params, many, context)
 
-    monkeypatch.setattr(UserSession, "save", connection_lost)
-    response = stay_signed_in(client)
+    with connection.execute_wrapper(connection_lost):
+        response = stay_signed_in(client)
     assert response.status_code == 503
     assert "temporarily unavailable" in response.content.decode()
     assert signed_in_events() == 0
-    monkeypatch.setattr(UserSession, "save", save)
     assert client.get("/me/").status_code == 302  # the browser is not signed in
 
 

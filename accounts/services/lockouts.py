@@ -22,10 +22,11 @@ The counts live in the database (``LockoutCounter``), the source of truth shared
 process, so the lockout holds with the cache down (SECURITY.md 37).
 """
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest
 from django.utils import timezone
@@ -40,6 +41,7 @@ from .memberships import audit_accounts
 
 Scope = LockoutCounter.Scope
 ADDRESSES_KEPT = 5
+NOT_LOADED = object()  # an Attempt's user that nobody loaded yet
 
 
 @dataclass(frozen=True)
@@ -127,49 +129,52 @@ class Attempt:
     username: str
     counted: list[tuple[int, datetime | None]] = field(default_factory=list)
     started: tuple[Lock, ...] = ()  # the locks this attempt starts unless it succeeds
+    user: "User | None | object" = NOT_LOADED  # the username's user, when the caller loaded it
 
     def succeeded(self) -> None:
-        """Give the attempt back: the password (or code) was right, or was never checked."""
-        with transaction.atomic():
-            for pk, started_lock in self.counted:
-                rows = LockoutCounter.objects.filter(pk=pk, failures__gt=0)
-                if started_lock is None:
-                    rows.update(failures=F("failures") - 1)
-                else:
-                    rows.filter(locked_until=started_lock, lockouts__gt=0).update(
-                        failures=F("failures") - 1, lockouts=F("lockouts") - 1, locked_until=None)
+        """Give the attempt back: the password (or code) was right, or was never checked. One
+        statement, unless the attempt started a lock (which is taken back with it)."""
+        plain = [pk for pk, started_lock in self.counted if started_lock is None]
+        locking = [(pk, started_lock) for pk, started_lock in self.counted if started_lock is not None]
+        with transaction.atomic() if locking else nullcontext():
+            if plain:
+                LockoutCounter.objects.filter(pk__in=plain, failures__gt=0).update(
+                    failures=F("failures") - 1)
+            for pk, started_lock in locking:
+                LockoutCounter.objects.filter(
+                    pk=pk, failures__gt=0, locked_until=started_lock, lockouts__gt=0,
+                ).update(failures=F("failures") - 1, lockouts=F("lockouts") - 1, locked_until=None)
         self.counted, self.started = [], ()
 
     not_checked = succeeded
 
     def failed(self) -> None:
         """It was wrong (already counted): record the lockouts it started."""
-        _record_locks(self.request, self.username, self.started, refused=False)
+        _record_locks(self.request, self.username, self.started, refused=False, user=self.user)
 
 
-def begin(request: HttpRequest | None, username: str, *, now: datetime | None = None) -> Attempt:
+def begin(request: HttpRequest | None, username: str, *, user: "User | None | object" = NOT_LOADED,
+          now: datetime | None = None) -> Attempt:
     """Count an attempt for ``username`` before anything is checked; raise ``LockedOut`` (counting
-    nothing, extending nothing) when a lock applies. One transaction with the counters locked."""
+    nothing, extending nothing) when a lock applies. One transaction with the counters locked: one
+    statement makes the missing counters and locks them all, one writes the count.
+
+    ``user``: the username's user (None: nobody has it) when the caller loaded it already, so
+    that recording a lock loads it no second time."""
     now = now or timezone.now()
     username = canonical_username(username)
     buckets = _buckets(request, username)
     address = client_ip(request) if request is not None else None
-    attempt = Attempt(request, username)
+    attempt = Attempt(request, username, user=user)
     with transaction.atomic():
-        # Insert the missing counters first (in lock order, so that two new ones cannot deadlock),
-        # then lock them all: the check and the count below see every earlier attempt.
-        LockoutCounter.objects.bulk_create(
-            [LockoutCounter(scope=scope, key=key, username="" if scope == Scope.ADDRESS else username)
-             for scope, key in buckets],
-            ignore_conflicts=True,
-        )
-        rows = list(LockoutCounter.objects.select_for_update().filter(_matching(buckets))
-                    .order_by("scope", "key"))
+        # Made if missing and locked in one statement (in lock order, so that two new ones
+        # cannot deadlock): the check and the count below see every earlier attempt.
+        rows = _lock_counters(buckets, username)
         for row in rows:
             _refresh(row, now)
         locks = tuple(Lock(row.scope, row.locked_until) for row in rows if _is_locked(row, now))
         if locks:
-            _record_locks(request, username, locks, refused=True)
+            _record_locks(request, username, locks, refused=True, user=user)
         else:
             started = []
             for row in rows:
@@ -184,13 +189,52 @@ def begin(request: HttpRequest | None, username: str, *, now: datetime | None = 
                     row.lockouts += 1
                     row.locked_until = started_lock = now + cool_off_for(row.scope, row.lockouts)
                     started.append(Lock(row.scope, started_lock))
-                row.save(update_fields=["failures", "window_started_at", "last_failure_at",
-                                        "locked_until", "lockouts", "addresses"])
                 attempt.counted.append((row.pk, started_lock))
+            LockoutCounter.objects.bulk_update(rows, COUNTED_FIELDS)  # one UPDATE for all
             attempt.started = tuple(started)
     if locks:
         raise LockedOut(locks)
     return attempt
+
+
+COUNTED_FIELDS = ["failures", "window_started_at", "last_failure_at", "locked_until", "lockouts",
+                  "addresses"]
+_COLUMNS = ["id", "scope", "key", "username", *COUNTED_FIELDS]
+
+
+def _lock_counters(buckets: list[tuple[str, str]], username: str) -> list[LockoutCounter]:
+    """The counters of ``buckets``, made when missing, locked until the transaction ends: one
+    ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` (PostgreSQL and SQLite), whose update of
+    an existing row takes its row lock as ``SELECT ... FOR UPDATE`` would."""
+    if not buckets:
+        return []
+    opts = LockoutCounter._meta
+    connection = connections[router.db_for_write(LockoutCounter)]
+    quote = connection.ops.quote_name
+    values = ", ".join(["(%s, %s, %s, 0, 0, %s)"] * len(buckets))
+    params = []
+    for scope, key in buckets:
+        params += [scope, key, "" if scope == Scope.ADDRESS else username, "[]"]
+    # Table and column names from the model, every value a parameter.
+    sql = (f"INSERT INTO {quote(opts.db_table)} (scope, {quote('key')}, username, "  # noqa: S608
+           f"failures, lockouts, addresses) VALUES {values} ON CONFLICT (scope, {quote('key')}) "
+           f"DO UPDATE SET username = EXCLUDED.username "
+           f"RETURNING {', '.join(quote(c) for c in _COLUMNS)}")
+    fields = [opts.get_field("id" if name == "id" else name) for name in _COLUMNS]
+    columns = [f.get_col(opts.db_table) for f in fields]
+    converters = [connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+                  for col in columns]
+    rows = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for record in cursor.fetchall():
+            converted = []
+            for value, column, column_converters in zip(record, columns, converters, strict=True):
+                for convert in column_converters:
+                    value = convert(value, column, connection)
+                converted.append(value)
+            rows.append(LockoutCounter.from_db(connection.alias, [f.attname for f in fields], converted))
+    return sorted(rows, key=lambda row: (row.scope, row.key))
 
 
 def locks_for(request: HttpRequest | None, username: str, *, now: datetime | None = None) -> tuple[Lock, ...]:
@@ -216,9 +260,10 @@ def signed_in(request: HttpRequest | None, user: User) -> None:
     username = user.username
     device = devices.device_id(request, username)
     if device:
-        LockoutCounter.objects.filter(scope=Scope.DEVICE, key=f"{username} {device}").delete()
+        rows = LockoutCounter.objects.filter(scope=Scope.DEVICE, key=f"{username} {device}")
     else:
-        LockoutCounter.objects.filter(scope=Scope.USERNAME, key=username).delete()
+        rows = LockoutCounter.objects.filter(scope=Scope.USERNAME, key=username)
+    rows._raw_delete(rows.db)  # one DELETE: nothing refers to a counter, no signal listens
     if request is not None:
         devices.remember(request, username)
 
@@ -230,10 +275,11 @@ def _flow_context(request: HttpRequest | None) -> dict:
 
 
 def _record_locks(request: HttpRequest | None, username: str, locks: tuple[Lock, ...], *,
-                  refused: bool) -> None:
+                  refused: bool, user: "User | None | object" = NOT_LOADED) -> None:
     if not locks:
         return
-    user = User.objects.filter(username=username).first() if username else None
+    if user is NOT_LOADED:
+        user = User.objects.filter(username=username).first() if username else None
     for lock in locks:
         # An address's block is nobody's in particular: what was typed is kept, the user is not,
         # so the event stays out of that user's account's trail (it names someone else's network).

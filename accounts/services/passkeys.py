@@ -101,6 +101,13 @@ def has_passkey(user: User) -> bool:
     return WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
 
 
+def with_second_factors(rows: QuerySet, user_field: str) -> QuerySet:
+    """``totp.with_second_factors``, and ``has_passkey_``: every second factor of the user in
+    ``user_field``, in the query that loads the user."""
+    return totp.with_second_factors(rows, user_field).annotate(has_passkey_=Exists(
+        WebAuthnCredential.objects.filter(user_id=OuterRef(user_field), confirmed=True)))
+
+
 def has_second_factor(user: User) -> bool:
     """An authenticator app, backup codes left, or a passkey: one query (asked at every sign-in)."""
     return User.objects.filter(pk=user.pk).filter(

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 import segno
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -116,6 +117,18 @@ def authenticator(user: User) -> TOTPDevice | None:
 
 def backup_codes_left(user: User) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+def with_second_factors(rows: QuerySet, user_field: str) -> QuerySet:
+    """``rows`` annotated with what ``has_authenticator`` (``has_authenticator_``) and
+    ``has_device`` (``has_authenticator_ or has_backup_codes_``) answer for the user in
+    ``user_field``: the same answers, in the query that loads the user."""
+    user = OuterRef(user_field)
+    return rows.annotate(
+        has_authenticator_=Exists(TOTPDevice.objects.filter(user_id=user, confirmed=True)),
+        has_backup_codes_=Exists(StaticToken.objects.filter(device__user_id=user,
+                                                            device__confirmed=True)),
+    )
 
 
 def needs_second_factor(request: HttpRequest) -> bool:

@@ -52,7 +52,8 @@ class PasswordStep(Step):
         # Unknown usernames go through authenticate() too: Django's ModelBackend then hashes the
         # password once, as for a real user (SECURITY.md 4). A locked-out attempt stops at
         # accounts.backends.LockoutBackend, before any hash (SECURITY.md 9).
-        user = authenticate(request, username=flow.username, password=form.cleaned_data["password"])
+        user = authenticate(request, username=flow.username, password=form.cleaned_data["password"],
+                            preloaded_user=flow.user)  # loaded with the accounts: no second query
         if is_locked_out_request(request):
             return lockout_response(request, None, {"username": flow.username})
         if user is None or not flow.is_for(user):

@@ -5,7 +5,7 @@ import re
 from django import forms
 from django.http import HttpRequest, HttpResponse
 
-from accounts.models import Application
+from accounts.services import applications
 
 from ..flow import SigninFlow, is_local_url
 from ..forms import AccessibleForm, refuse_control_characters
@@ -61,7 +61,7 @@ def begin_from_link(request: HttpRequest) -> tuple[SigninFlow, list[str]]:
     application = None
     if app_slug:
         if SLUG.match(app_slug):
-            application = Application.objects.filter(slug=app_slug).first()
+            application = applications.by_slug(app_slug)
         if application is None:
             notices.append("This sign-in link names an application we don't know. You can still "
                            "sign in; you will go to your Personal Information page afterwards.")
