@@ -360,3 +360,19 @@ def test_a_session_without_the_code_of_a_device_set_up_since_signs_in_again(clie
     assert response["Location"].startswith("/signin/?app=connect-portal")
     page = client.get(response["Location"])
     assert page.status_code == 200 and "Sign in to Mitel Connect Portal" in page.content.decode()
+
+
+def test_signing_out_says_so(client, demo):
+    sign_in(client, "alice@acme.example")
+    response = client.post("/signout/", follow=True)
+    assert "You have signed out." in response.content.decode()
+    page = client.get("/signout/").content.decode()
+    assert "<h1>You have signed out</h1>" in page
+
+
+@pytest.mark.parametrize("path", ["/me/", "/admin/"])
+def test_every_signed_in_page_has_a_sign_out_button(client, demo, path):
+    sign_in(client, "alice@acme.example")  # no contact role: /admin/ is "No access"
+    page = client.get(path, follow=True).content.decode()
+    assert re.search(r'<form method="post" action="/signout/">\s*<input type="hidden" '
+                     r'name="csrfmiddlewaretoken"[^>]*>\s*<button type="submit"[^>]*>Sign out</button>', page)
