@@ -38,7 +38,7 @@ def test_a_zone_zoneinfo_does_not_know_is_ignored_and_times_stay_in_utc(client, 
 
 def test_the_script_that_reports_the_zone_is_on_every_page(client, demo):
     open_portal_as(client, demo["grace@acme.example"])
-    for url in ("/me/", "/password/change/"):
+    for url in ("/me/", "/admin/accounts/user/", "/password/change/"):
         assert "/static/js/timezone.js" in text_of(client.get(url)), url
 
 
