@@ -105,3 +105,12 @@ def test_an_accounts_password_age_help_is_plain(client, demo):
     acme = MitelAccount.objects.get(account_number="100001")
     page = text_of(client.get(f"/admin/accounts/mitelaccount/{acme.pk}/change/"))
     assert "NIST" not in page and "passwords never expire" in page
+
+
+def test_read_only_yes_no_fields_say_yes_or_no_too(client, demo):
+    """Support reads a user's page: flags and role cells in words, not Django's ticks and crosses."""
+    open_portal_as(client, demo["support@mitel.example"])
+    page = text_of(client.get(f"/admin/accounts/user/{demo['grace@acme.example'].pk}/change/"))
+    assert '<div class="readonly">Yes</div>' in page  # active
+    assert "<p>Yes</p>" in page  # Decision Maker of Acme, in the roles table
+    assert "icon-yes.svg" not in page and "icon-no.svg" not in page
