@@ -8,7 +8,7 @@ import accounts.models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0018_new_user_invitations_and_deactivation'),
+        ('accounts', '0020_auditevent_kind_mfa_changed'),
     ]
 
     operations = [
