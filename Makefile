@@ -31,11 +31,13 @@ run: install
 test: install $(NODE_DEPS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Every sign-in screen at 360 px and 1280 px wide, into docs/screenshots/ (linked from the README).
+# Every sign-in screen and Connect Portal page at 360 px and 1280 px wide, into docs/screenshots/
+# (linked from the README).
 screenshots: install $(NODE_STAMP)
 	@test -x /usr/bin/chromium || { echo "make screenshots needs Chromium: apt-get install chromium"; exit 1; }
 	rm -f docs/screenshots/*.png
-	SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/browser/test_screens.py -q -p no:cacheprovider
+	SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/browser/test_screens.py \
+		tests/browser/test_portal_pages.py -q -p no:cacheprovider
 	@if command -v pngquant >/dev/null; then pngquant --force --ext .png --quality 65-90 --skip-if-larger \
 		--strip docs/screenshots/*.png || test $$? -ge 98; else echo "(apt-get install pngquant makes them smaller)"; fi
 

@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "accounts.middleware.SessionScopeMiddleware",
     "accounts.middleware.PasswordExpiryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Times in the viewer's own time zone (static/js/timezone.js sets it; README "Connect Portal").
+    "mitel_portal.middleware.TimezoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -429,6 +431,9 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Mitel's words over Django admin's (locale/en) and a readable date format naming the time zone.
+LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["mitel_portal.formats"]
 
 LOGGING = {
     "version": 1,
