@@ -104,6 +104,15 @@ def parse_certificate(text: str) -> str:
     return body
 
 
+def describe_certificate(certificate: str) -> tuple[str, str, str]:
+    """The subject, end of validity and SHA-256 fingerprint of a kept certificate, to show."""
+    from cryptography.hazmat.primitives import hashes
+
+    loaded = x509.load_der_x509_certificate(base64.b64decode(certificate))
+    fingerprint = loaded.fingerprint(hashes.SHA256()).hex(":").upper()
+    return loaded.subject.rfc4514_string(), f"{loaded.not_valid_after_utc:%Y-%m-%d}", fingerprint
+
+
 def parse_metadata(document: bytes | str) -> IdpMetadata:
     """The entity ID, HTTP-Redirect single sign-on URL and signing certificates of IdP metadata."""
     root = parse_xml(document)

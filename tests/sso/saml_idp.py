@@ -120,10 +120,16 @@ class IdentityProvider:
         """The user the next single sign-on answers for (the person at the provider's own page)."""
         self.signed_in = key
 
-    def rotate_key(self) -> None:
-        """Sign with a new key and certificate from now on, as a provider rolling over does."""
+    def rotate_key(self) -> tuple[Path, Path]:
+        """Publish and sign with a new key and certificate from now on, as a provider rolling over
+        does; returns the previous pair (``sign_with`` it to answer with the outgoing certificate)."""
+        previous = self.key_file, self.cert_file
         self.generation = getattr(self, "generation", 1) + 1
         self.key_file, self.cert_file = make_key_pair(self.directory, f"{self.name}-{self.generation}")
+        return previous
+
+    def sign_with(self, pair: tuple[Path, Path]) -> None:
+        self.key_file, self.cert_file = pair
 
     def reset(self) -> None:
         self.sign_assertion = True
