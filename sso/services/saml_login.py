@@ -32,8 +32,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.clientip import client_ip
-from accounts.models import AuditEvent, User
-from accounts.services import audit
+from accounts.models import User
 from signin import resume
 
 from .. import saml
@@ -178,9 +177,6 @@ def _test_result(request: HttpRequest, record: SamlRequest) -> HttpResponse:
         return HttpResponseRedirect(reverse("admin:index"))
     result = record.result
     connection = record.connection
-    audit.record(AuditEvent.Kind.SSO_CHANGED, request=request, actor=request.user,
-                 account=connection.account, tested=True, protocol="saml",
-                 enterprise_username=result.get("username", ""))
     context = {
         "connection": connection,
         "result": result,

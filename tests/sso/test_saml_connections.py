@@ -129,3 +129,45 @@ def test_a_new_signing_certificate_is_accepted_beside_the_previous_one_while_the
     assert posted.status_code == 400 and signed_in_user_id(browser) is None
     refusal = AuditEvent.objects.filter(kind=AuditEvent.Kind.SSO_ERROR).latest("pk")
     assert refusal.detail["check"] == "signature"
+
+
+def test_a_contact_tests_the_saml_connection_without_anyone_being_signed_in(client, saml_sso):
+    """What the guided set-up's "Test connection" calls: sso.services.saml_login.start_saml_test."""
+    from django.test import RequestFactory
+
+    from sso.services.saml_login import start_saml_test
+
+    contact = saml_sso.users["erin@contoso.example"]
+    open_portal_as(client, contact)
+    sign_ins = AuditEvent.objects.filter(kind=AuditEvent.Kind.SIGN_IN).count()
+    request = RequestFactory().post("/admin/sso/ssoconnection/test/")
+    request.user = contact
+    to_provider = start_saml_test(request, contoso_connection(), acting_user=contact)
+    assert to_provider.status_code == 302
+    saml_sso.contoso.sign_in_as("erin")
+    posted, result = come_back(client, saml_sso.contoso, to_provider["Location"])
+    assert posted.status_code == 303 and result.status_code == 200
+    text = text_of(result)
+    assert "The SAML connection works" in text and "erin@contoso.example" in text
+    assert "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name" in text
+    assert signed_in_user_id(client) == contact.pk  # still the contact: the test signed nobody in
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.SIGN_IN).count() == sign_ins
+
+
+def test_a_test_result_is_shown_only_to_the_contact_who_started_it(client, saml_sso):
+    from django.test import Client, RequestFactory
+
+    from sso.services.saml_login import start_saml_test
+
+    from .saml_idp import answer_from, post_cross_site
+
+    contact = saml_sso.users["erin@contoso.example"]
+    request = RequestFactory().post("/")
+    request.user = contact
+    location = start_saml_test(request, contoso_connection(), acting_user=contact)["Location"]
+    saml_sso.contoso.sign_in_as("erin")
+    acs, fields = answer_from(saml_sso.contoso, location)
+    posted = post_cross_site(client, acs, fields)
+    someone_else = open_portal_as(Client(), saml_sso.users["grace@acme.example"])
+    shown = someone_else.get(posted["Location"])
+    assert shown.status_code == 302 and "erin@contoso.example" not in text_of(shown)
