@@ -136,6 +136,7 @@ class IdentityProvider:
         self.sign_response = self.shape == "okta"
         self.audience: str | None = None  # another service provider's entity ID (it must know it)
         self.claimed_entity_id: str | None = None  # pose as another identity provider
+        self.encrypt_for: Path | None = None  # a certificate to encrypt the assertion for
         self.lifetime_minutes = 5
         self.signed_in = None
 
@@ -189,6 +190,8 @@ class IdentityProvider:
             authn={"class_ref": saml.AUTHN_PASSWORD_PROTECTED},
             sign_assertion=self.sign_assertion,
             sign_response=self.sign_response,
+            **({"encrypt_assertion": True, "encrypt_cert_assertion": self.encrypt_for.read_text()}
+               if self.encrypt_for else {}),
         )
         return base64.b64encode(str(response).encode()).decode()
 

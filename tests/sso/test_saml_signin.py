@@ -256,6 +256,33 @@ def test_an_answer_posted_to_another_accounts_service_is_refused(client, saml_ss
     assert_refused(client, posted, posted, check="unsolicited")
 
 
+def test_an_encrypted_assertion_is_refused(client, saml_sso, tmp_path):
+    """We publish no encryption key, so an encrypted assertion is one we cannot read: refused."""
+    from .saml_idp import make_key_pair
+
+    location = start_frank(client, saml_sso)
+    _key, certificate = make_key_pair(tmp_path, "someone-elses-encryption-key")
+    saml_sso.initech.encrypt_for = certificate
+    posted, back = come_back(client, saml_sso.initech, location)
+    assert "EncryptedAssertion" in xml_of(answer_from(saml_sso.initech, location)[1])
+    assert_refused(client, posted, back, check="encrypted")
+
+
+def test_an_answer_addressed_to_another_service_is_refused(client, saml_sso):
+    """Signed for us, but with Destination and Recipient another service's (Initech's ACS)."""
+    from sso.models import SamlRequest
+
+    location = start_erin(client, saml_sso)
+    request = SamlRequest.objects.latest("pk")
+    acs, _fields = answer_from(saml_sso.contoso, location)
+    elsewhere = "http://testserver/sso/mitel-100004/saml/acs/"
+    saml_sso.contoso.know_service_provider(saml_sso.initech.sp_metadata[0])
+    forged = {"SAMLResponse": saml_sso.contoso.respond(request.request_id, elsewhere, sp_entity_id_of(acs)),
+              "RelayState": request.relay_state}
+    posted = post_cross_site(client, acs, forged)
+    assert_refused(client, posted, posted, check="destination")
+
+
 def test_an_unsolicited_response_is_refused(client, saml_sso):
     from sso.models import SsoConnection
     from sso.saml import acs_url, sp_entity_id
@@ -285,3 +312,25 @@ def test_xml_with_a_dtd_or_entities_is_refused(client, saml_sso, doctype):
 
     posted, back = come_back(client, saml_sso.initech, location, edit=add_doctype)
     assert_refused(client, posted, back, check="dtd")
+
+
+def test_the_time_window_is_checked_against_the_clock_we_are_given(client, saml_sso):
+    """Beyond pysaml2's own check against the system clock: an hour later the same answer is stale."""
+    import time
+
+    from sso import saml
+    from sso.models import SamlRequest, SsoConnection
+
+    location = start_frank(client, saml_sso)
+    request = SamlRequest.objects.latest("pk")
+    _acs, fields = answer_from(saml_sso.initech, location)
+    document, in_response_to = saml.decode_response(fields["SAMLResponse"])
+    connection = SsoConnection.objects.get(account__account_number="100004")
+    assert in_response_to == request.request_id
+    answer = saml.verify_response(connection, document, request_id=request.request_id,
+                                  remote_addr="127.0.0.1")
+    assert answer.name_id == "frank@initech.example"
+    with pytest.raises(saml.SamlRejected) as later:
+        saml.verify_response(connection, document, request_id=request.request_id, remote_addr="127.0.0.1",
+                             now=time.time() + 3600)
+    assert later.value.reason == "expired"
