@@ -310,9 +310,8 @@ def verify_response(connection: SsoConnection, document: bytes, *, request_id: s
         raise SamlRejected("audience", repr(audiences))
     valid_until = _check_time_window(assertion, now)
     name_id = response.name_id.text.strip() if response.name_id is not None and response.name_id.text else ""
-    attributes = {str(name): [str(value) for value in values]
-                  for name, values in (response.ava or {}).items()}
-    # ``ava`` is keyed by friendly names where pysaml2 knows one; keep the full names too.
+    # By their full names, as the providers' mappings name them (pysaml2's ``ava`` renames some).
+    attributes: dict[str, list[str]] = {}
     for statement in assertion.attribute_statement:
         for attribute in statement.attribute:
             attributes[attribute.name] = [str(value.text or "") for value in attribute.attribute_value]

@@ -171,3 +171,15 @@ def test_a_test_result_is_shown_only_to_the_contact_who_started_it(client, saml_
     someone_else = open_portal_as(Client(), saml_sso.users["grace@acme.example"])
     shown = someone_else.get(posted["Location"])
     assert shown.status_code == 302 and "erin@contoso.example" not in text_of(shown)
+
+
+def test_our_sp_metadata_names_the_entity_id_and_acs_url_and_only_for_saml_connections(client, saml_sso):
+    metadata = client.get("/sso/mitel-100004/saml/")
+    assert metadata.status_code == 200 and metadata["Content-Type"] == "application/samlmetadata+xml"
+    text = metadata.content.decode()
+    assert 'entityID="http://testserver/sso/mitel-100004/saml/"' in text
+    assert 'Location="http://testserver/sso/mitel-100004/saml/acs/"' in text
+    assert client.get("/sso/mitel-100001/saml/").status_code == 404  # Acme: passwords
+    SsoConnection.objects.filter(account__account_number="100004").update(protocol="oidc")
+    assert client.get("/sso/mitel-100004/saml/").status_code == 404
+    assert client.post("/sso/mitel-100004/saml/acs/", {"SAMLResponse": "x"}).status_code == 404
