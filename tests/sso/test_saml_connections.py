@@ -183,3 +183,12 @@ def test_our_sp_metadata_names_the_entity_id_and_acs_url_and_only_for_saml_conne
     SsoConnection.objects.filter(account__account_number="100004").update(protocol="oidc")
     assert client.get("/sso/mitel-100004/saml/").status_code == 404
     assert client.post("/sso/mitel-100004/saml/acs/", {"SAMLResponse": "x"}).status_code == 404
+
+
+def test_manage_py_check_warns_where_xmlsec1_is_missing(monkeypatch, tmp_path):
+    from django.core.checks import run_checks
+
+    assert not [m for m in run_checks() if m.id == "sso.W001"]
+    monkeypatch.setenv("PATH", str(tmp_path))  # a machine without xmlsec1
+    [warning] = [m for m in run_checks() if m.id == "sso.W001"]
+    assert "apt-get install xmlsec1" in warning.hint
