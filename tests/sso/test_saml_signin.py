@@ -334,3 +334,58 @@ def test_the_time_window_is_checked_against_the_clock_we_are_given(client, saml_
         saml.verify_response(connection, document, request_id=request.request_id, remote_addr="127.0.0.1",
                              now=time.time() + 3600)
     assert later.value.reason == "expired"
+
+
+# --- the rules SAML shares with OpenID Connect (sso.services.login.conclude) -----------------------
+
+def test_a_locked_out_user_is_refused_over_saml_too(client, saml_sso):
+    from tests.factories import LockoutFactory
+
+    LockoutFactory(key="erin@contoso.example")
+    _posted, back = come_back(client, saml_sso.contoso, start_erin(client, saml_sso))
+    assert back.status_code == 403 and "Your sign-in is locked" in back.content.decode()
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.SIGN_IN_FAILED).latest("pk").detail["reason"] \
+        == "locked_out"
+    assert signed_in_user_id(client) is None
+
+
+def test_a_domain_unverified_while_at_the_provider_is_refused_over_saml_too(client, saml_sso):
+    from accounts.models import Domain
+
+    location = start_erin(client, saml_sso)
+    Domain.objects.filter(account__account_number="100003", name="contoso.example").delete()
+    _posted, back = come_back(client, saml_sso.contoso, location)
+    assert back.status_code == 403 and signed_in_user_id(client) is None
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.SSO_MISMATCH).latest("pk").detail["reason"] \
+        == "domain_not_verified"
+
+
+def test_a_changed_username_at_the_provider_does_not_open_another_user(client, saml_sso):
+    """The identity is keyed on the provider's entity ID and Entra's object ID (CVE-2025-65431)."""
+    from django.test import Client
+
+    from sso.models import LinkedIdentity
+
+    _posted, back = come_back(client, saml_sso.contoso, start_erin(client, saml_sso))
+    assert back["Location"] == "/signin/stay/"
+    assert LinkedIdentity.objects.filter(subject="6d1f0c5e-erin").count() == 1
+    # Erin's object ID now asserts another Contoso username, of a user who exists.
+    other = contoso_member("olga@contoso.example")
+    saml_sso.contoso.users["erin"]["attributes"][ENTRA_NAME] = ["olga@contoso.example"]
+    browser = Client()
+    enter_username(browser, "olga@contoso.example")
+    saml_sso.contoso.sign_in_as("erin")
+    _posted, back = come_back(browser, saml_sso.contoso, press_single_sign_on(browser))
+    assert back.status_code == 403 and signed_in_user_id(browser) is None
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.SSO_MISMATCH).latest("pk").detail["reason"] \
+        == "identity_conflict"
+    assert not LinkedIdentity.objects.filter(user=other).exists()
+
+
+def contoso_member(username: str):
+    from accounts.models import MitelAccount
+    from tests.factories import MembershipFactory, UserFactory
+
+    user = UserFactory(username=username)
+    MembershipFactory(user=user, account=MitelAccount.objects.get(account_number="100003"))
+    return user
