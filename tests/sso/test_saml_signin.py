@@ -2,6 +2,7 @@
 
 import base64
 import re
+import zlib
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -22,6 +23,10 @@ def test_erin_signs_in_through_an_entra_shaped_saml_connection(client, saml_sso)
     assert to_provider.startswith(f"{saml_sso.contoso.base_url}/sso?SAMLRequest=")
     query = parse_qs(urlsplit(to_provider).query)
     assert query["RelayState"] and query["login_hint"] == ["erin@contoso.example"]
+    request = zlib.decompress(base64.b64decode(query["SAMLRequest"][0]), -15).decode()
+    assert 'AssertionConsumerServiceURL="http://testserver/sso/mitel-100003/saml/acs/"' in request
+    assert ">http://testserver/sso/mitel-100003/saml/</" in request  # our SP entity ID as Issuer
+    assert "NameIDPolicy" not in request  # the provider sends the NameID it is configured for
 
     saml_sso.contoso.sign_in_as("erin")
     key_before = client.session.session_key
