@@ -129,8 +129,11 @@ def receive_response(request: HttpRequest, connection: SsoConnection, *,
                 + timedelta(seconds=saml.CLOCK_SKEW_SECONDS))
     except IntegrityError:
         return _refuse_answer(request, connection, "expired", record=record, check="replayed_assertion")
-    identity = identity_from_assertion(connection.account.authentication, answer,
-                                       username_attribute=connection.saml_username_attribute)
+    # The connection's provider: while Single Sign On is being set up and tested, the account
+    # itself still takes passwords (``sso.services.setup``).
+    provider = connection.provider
+    identity = identity_from_assertion(provider.key if provider else connection.account.authentication,
+                                       answer, username_attribute=connection.saml_username_attribute)
     token = secrets.token_urlsafe(32)
     SamlRequest.objects.filter(pk=record.pk).update(
         continue_token=token, result={

@@ -192,3 +192,22 @@ def test_manage_py_check_warns_where_xmlsec1_is_missing(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))  # a machine without xmlsec1
     [warning] = [m for m in run_checks() if m.id == "sso.W001"]
     assert "apt-get install xmlsec1" in warning.hint
+
+
+def test_a_saml_connection_can_be_tested_while_the_account_still_takes_passwords(client, saml_sso):
+    """During the guided set-up the connection names its provider and the account is not on SSO yet."""
+    from django.test import RequestFactory
+
+    from accounts.models import MitelAccount
+    from sso.services.saml_login import start_saml_test
+
+    SsoConnection.objects.filter(account__account_number="100003").update(identity_provider="azure_ad")
+    MitelAccount.objects.filter(account_number="100003").update(authentication="mitel")
+    contact = saml_sso.users["erin@contoso.example"]
+    open_portal_as(client, contact)
+    request = RequestFactory().post("/")
+    request.user = contact
+    saml_sso.contoso.sign_in_as("erin")
+    location = start_saml_test(request, contoso_connection(), acting_user=contact)["Location"]
+    _posted, result = come_back(client, saml_sso.contoso, location)
+    assert result.status_code == 200 and "erin@contoso.example" in text_of(result)
