@@ -50,6 +50,7 @@ def test_selection(patterns: list[str]) -> list[str]:
 
 
 STATS = ROOT / "mutants" / "mutmut-stats.json"
+DB_TEMPLATE = ROOT / "mutants" / "test-db.sqlite3"
 SURVIVED = {0, 5, 33}  # survived, no tests: as scripts/mutation_report.py counts them
 
 
@@ -92,6 +93,9 @@ def run_one(module: str, mutants: list[str], max_children: int) -> int:
 
     config = configuration.config()
     config.only_mutate = [module]
+    # Each mutant's pytest run copies a test database migrated once (tests/mutation_db.py).
+    os.environ["MUTATION_DB_TEMPLATE"] = str(DB_TEMPLATE)
+    config.pytest_add_cli_args = [*config.pytest_add_cli_args, "-p", "tests.mutation_db"]
     config.pytest_add_cli_args_test_selection = test_selection(modules()[module])
     try:
         cli(["run", "--max-children", str(max_children), *mutants], standalone_mode=False)
@@ -120,6 +124,7 @@ def main(argv: list[str]) -> int:
     if args.mutants and len(chosen) != 1:
         raise SystemExit("mutation: --mutants names mutants of one module")
     failed = []
+    DB_TEMPLATE.unlink(missing_ok=True)  # migrated afresh: the migrations may have changed
     for module in chosen:
         print(f"\n=== {module}", flush=True)
         prepare(module, keep=args.keep or bool(args.mutants))
