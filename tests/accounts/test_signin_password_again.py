@@ -18,8 +18,8 @@ def token_of(response) -> str:
     return found.group(1)
 
 
-@pytest.mark.parametrize("first_try", ["", "x" * 5000])
-def test_after_an_empty_or_overlong_password_the_page_shown_again_still_signs_in(demo, first_try):
+@pytest.mark.parametrize("first_try", ["", "x" * 5000, "not the password"])
+def test_after_an_empty_overlong_or_wrong_password_the_page_shown_again_still_signs_in(demo, first_try):
     browser = Client(enforce_csrf_checks=True)
     page = browser.get("/signin/")
     response = browser.post("/signin/", {"flow": "", "username": "alice@acme.example",
