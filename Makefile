@@ -41,14 +41,17 @@ screenshots: install $(NODE_STAMP)
 	@if command -v pngquant >/dev/null; then pngquant --force --ext .png --quality 65-90 --skip-if-larger \
 		--strip docs/screenshots/*.png || test $$? -ge 98; else echo "(apt-get install pngquant makes them smaller)"; fi
 
-# Mutation testing of the security modules ([tool.mutmut] in pyproject.toml), then the kill rate of
-# each (scripts/mutation_report.py; equivalent mutants in scripts/mutation-equivalents.txt). Not part
-# of `make test` or CI: tens of minutes. MUTANTS limits the run, e.g. MUTANTS='sso.oidc.*'; a run
-# starts afresh unless MUTATION_KEEP=1 (then only mutants without a result run).
+# Mutation testing of the security modules ([tool.mutation.modules] in pyproject.toml), one module at
+# a time with its own tests (scripts/mutation_run.py), then the kill rate of each
+# (scripts/mutation_report.py; equivalent mutants in scripts/mutation-equivalents.txt). Not part of
+# `make test` or CI: tens of minutes. MODULE runs some modules, e.g. MODULE=accounts/clientip.py;
+# MUTANTS names mutants of that module (e.g. MUTANTS='accounts.clientip.x*'); a module's run starts
+# afresh unless MUTATION_KEEP=1 (then its killed mutants stay killed; the others run again).
+# MUTATION_CHILDREN mutants run side by side (default 1: the machine is shared).
 mutation: install
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-mutation.txt
-	$(if $(MUTATION_KEEP),,rm -rf mutants)
-	$(BIN)/mutmut run $(MUTANTS)
+	$(BIN)/python scripts/mutation_run.py $(MODULE) --max-children $(or $(MUTATION_CHILDREN),1) \
+		$(if $(MUTATION_KEEP),--keep) $(if $(MUTANTS),--mutants $(foreach m,$(MUTANTS),'$(m)'))
 	$(BIN)/python scripts/mutation_report.py --list
 
 lint: install
