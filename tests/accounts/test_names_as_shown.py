@@ -59,7 +59,8 @@ def greeting(first_name: str, mailoutbox) -> str:
     return message.body.split("\n")[0]
 
 
-@pytest.mark.parametrize("stored", ["Mary\r\nAnn", "Mary\u202eAnn", "Mary\x00Ann", "  Mary \t Ann  "])
+# (No NUL: PostgreSQL text cannot hold one, so no stored name can.)
+@pytest.mark.parametrize("stored", ["Mary\r\nAnn", "Mary\u202eAnn", "Mary\x1bAnn", "  Mary \t Ann  "])
 def test_a_stored_name_broken_by_control_characters_is_greeted_on_one_line(stored, mailoutbox):
     assert greeting(stored, mailoutbox) == "Hello Mary Ann,"
 
