@@ -21,17 +21,21 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.middleware import SIGNIN_METHOD_SESSION_KEY
 from accounts.models import MitelAccount
 from accounts.services.memberships import Ability, accounts_visible_to
-from sso import providers
+from sso import providers, saml
 from sso.models import SsoConnection
 from sso.oidc import callback_uri
 from sso.providers import Provider
 from sso.services import setup
 from sso.services.login import start_test
+from sso.services.saml_login import start_saml_test
 
 from ..site import PORTAL_APP_SLUG, may_in_account
 
@@ -40,6 +44,10 @@ SECRET_KEPT = "Never shown again. Leave empty to keep the one saved."
 
 class ProviderChoiceForm(forms.Form):
     provider = forms.ChoiceField(label="Identity provider", widget=forms.RadioSelect)
+    protocol = forms.ChoiceField(label=_lazy("Protocol"), widget=forms.RadioSelect, required=False,
+                                 choices=SsoConnection.Protocol.choices,
+                                 help_text=_lazy("OpenID Connect unless your identity provider's "
+                                             "administrator asks for SAML 2.0."))
 
     def __init__(self, *args, account: MitelAccount, locked: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -81,6 +89,46 @@ class SettingsForm(forms.Form):
                     label=wanted.label, required=wanted.required, strip=True,
                     max_length=model_field.max_length, help_text=wanted.help_text,
                     widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
+
+    def add_model_errors(self, error: ValidationError) -> None:
+        for name, messages_ in error.message_dict.items():
+            self.add_error(name if name in self.fields else None, messages_)
+
+
+class SamlSettingsForm(forms.Form):
+    """A SAML 2.0 connection: the identity provider's metadata (its URL, or the file), and where in
+    its answer the username is."""
+
+    saml_metadata_url = forms.URLField(
+        label=_lazy("Metadata URL"), required=False, assume_scheme="https", max_length=500,
+        help_text=_lazy("The identity provider's federation metadata URL (read again each time you save)."),
+        widget=forms.URLInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
+    saml_metadata_file = forms.FileField(
+        label=_lazy("Or upload the metadata file"), required=False,
+        help_text=_lazy("The XML file the identity provider offers to download. It is used instead "
+                        "of the URL."))
+    saml_username_attribute = forms.CharField(
+        label=_lazy("Username attribute"), required=False, max_length=255, strip=True,
+        help_text=_lazy("The SAML attribute that holds the Mitel username, or NameID. Leave empty for the "
+                    "identity provider's usual one."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
+
+    MAX_METADATA_BYTES = 1_000_000
+
+    def __init__(self, *args, connection: SsoConnection | None, **kwargs) -> None:
+        initial = {}
+        if connection is not None and connection.is_saml:
+            initial = {"saml_metadata_url": connection.saml_metadata_url,
+                       "saml_username_attribute": connection.saml_username_attribute}
+        super().__init__(*args, initial=initial, **kwargs)
+
+    def clean_saml_metadata_file(self) -> bytes | None:
+        upload = self.cleaned_data.get("saml_metadata_file")
+        if not upload:
+            return None
+        if upload.size > self.MAX_METADATA_BYTES:
+            raise ValidationError(_("The file is too large for SAML metadata."))
+        return upload.read()
 
     def add_model_errors(self, error: ValidationError) -> None:
         for name, messages_ in error.message_dict.items():
@@ -136,11 +184,36 @@ def setup_page(request: HttpRequest, admin_site, number: str) -> HttpResponse:
     locked = connection.provider.key if account.uses_sso and connection and connection.provider else ""
     chosen_key = locked or request.POST.get("provider") or request.GET.get("provider") or (
         connection.provider.key if connection and connection.provider else "")
-    choice = ProviderChoiceForm({"provider": chosen_key} if chosen_key else None, account=account,
-                                locked=locked)
+    chosen_protocol = request.POST.get("protocol") or request.GET.get("protocol") or (
+        connection.protocol if connection else SsoConnection.Protocol.OIDC)
+    choice = ProviderChoiceForm({"provider": chosen_key, "protocol": chosen_protocol} if chosen_key else None,
+                                account=account, locked=locked,
+                                initial={"protocol": chosen_protocol})
     provider = providers.find(choice.cleaned_data["provider"]) if choice.is_valid() else None
+    is_saml = provider is not None and choice.cleaned_data["protocol"] == SsoConnection.Protocol.SAML
+    protocol = SsoConnection.Protocol.SAML if is_saml else SsoConnection.Protocol.OIDC
     settings_form = None
-    if provider is not None:
+    if provider is not None and is_saml:
+        shown = connection if connection and connection.provider is provider else None
+        settings_form = SamlSettingsForm(request.POST if request.method == "POST" else None,
+                                         request.FILES if request.method == "POST" else None,
+                                         connection=shown)
+        if settings_form.is_bound and settings_form.is_valid():
+            data = settings_form.cleaned_data
+            try:
+                setup.save_saml_settings(account, provider.key, metadata_url=data["saml_metadata_url"],
+                                         document=data["saml_metadata_file"],
+                                         username_attribute=data["saml_username_attribute"],
+                                         acting_user=request.user, request=request)
+            except ValidationError as error:
+                settings_form.add_model_errors(error)
+            except setup.SetupRefused as refused:
+                settings_form.add_error(None, str(refused))
+            else:
+                messages.success(request, _("The settings are saved. Test the connection before turning "
+                                            "Single Sign On on."))
+                return HttpResponseRedirect(setup_url(account))
+    elif provider is not None:
         shown = connection if connection and connection.provider is provider else None
         settings_form = SettingsForm(request.POST if request.method == "POST" else None,
                                      provider=provider, connection=shown)
@@ -161,8 +234,10 @@ def setup_page(request: HttpRequest, admin_site, number: str) -> HttpResponse:
                 return HttpResponseRedirect(setup_url(account))
     elif request.method == "POST":
         return HttpResponseRedirect(setup_url(account))
-    same = connection is not None and provider is not None and connection.provider is provider
+    same = (connection is not None and provider is not None and connection.provider is provider
+            and connection.protocol == protocol)
     callback = callback_uri(request, SsoConnection.provider_id_for(account))
+    named = SsoConnection(account=account)  # our SAML names depend only on the account
     return _page(request, admin_site, "admin/sso/setup.html", {
         "title": f"Single Sign On for {account.name}",
         "account": account,
@@ -173,6 +248,11 @@ def setup_page(request: HttpRequest, admin_site, number: str) -> HttpResponse:
         "settings_form": settings_form,
         "redirect_uri": callback,
         "redirect_help": provider.redirect_help.split("{uri}")[0].rstrip(": ") if provider else "",
+        "is_saml": is_saml,
+        "sp_entity_id": saml.sp_entity_id(named),
+        "acs_url": saml.acs_url(named),
+        "saml_help": (format_html(provider.saml_help, entity_id=saml.sp_entity_id(named),
+                                  acs_url=saml.acs_url(named)) if provider else ""),
         "result": setup.last_result(request, connection) if same else None,
         "missing": setup.readiness(account, connection if same else None),
         "turn_on_form": TurnOnForm(initial={"keep_password": "yes" if account.allow_password_sign_in
@@ -194,6 +274,11 @@ def test_connection(request: HttpRequest, admin_site, number: str) -> HttpRespon
     if connection is None:
         messages.error(request, "Save the identity provider's settings first (step 3).")
         return HttpResponseRedirect(setup_url(account))
+    if connection.is_saml:
+        if not connection.is_ready:
+            setup.record_test_failure(request, connection, "unreachable", "no saved metadata")
+            return HttpResponseRedirect(setup_url(account))
+        return start_saml_test(request, connection, acting_user=request.user, return_url=setup_url(account))
     return start_test(request, connection, return_url=setup_url(account))
 
 

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
@@ -38,6 +37,7 @@ from signin import resume
 from .. import saml
 from ..claims import SsoIdentity, identity_from_assertion
 from ..models import SamlAssertion, SamlRequest, SsoConnection
+from . import setup
 from .login import conclude, refuse
 
 if TYPE_CHECKING:
@@ -76,14 +76,17 @@ def start_saml_login(request: HttpRequest, flow: PausedFlow, connection: SsoConn
                  username=flow.username or "")
 
 
-def start_saml_test(request: HttpRequest, connection: SsoConnection, *, acting_user: User) -> HttpResponse:
+def start_saml_test(request: HttpRequest, connection: SsoConnection, *, acting_user: User,
+                    return_url: str) -> HttpResponse:
     """The Connect Portal's "Test connection" for a SAML connection: off to the identity provider.
 
     Whoever signs in there, nobody is signed in here: the answer is verified as a sign-in's would be
-    and ``continue_saml`` shows ``acting_user`` what the identity provider asserted.
+    and ``continue_saml`` records the result as for OpenID Connect (``setup.record_test``) and sends
+    ``acting_user`` back to ``return_url`` (the set-up page), which shows it.
     """
     if not connection.is_saml or not connection.is_ready:
         raise ValueError("This connection has no SAML identity provider yet.")
+    setup.begin_test(request, connection, return_url=return_url)
     return _send(request, connection, purpose=SamlRequest.Purpose.TEST, acting_user=acting_user)
 
 
@@ -119,6 +122,9 @@ def receive_response(request: HttpRequest, connection: SsoConnection, *,
         answer = saml.verify_response(connection, document, request_id=record.request_id,
                                       remote_addr=_client_address(request), now=now.timestamp())
     except saml.SamlRejected as rejected:
+        if record.purpose == SamlRequest.Purpose.TEST:
+            # The contact testing sees why on the set-up page (``_test_result``), as for OpenID Connect.
+            return _bounce(record, {"failed": rejected.reason})
         return _refuse_answer(request, connection, "invalid_response", record=record,
                               check=rejected.reason, error=rejected)
     try:
@@ -134,14 +140,18 @@ def receive_response(request: HttpRequest, connection: SsoConnection, *,
     provider = connection.provider
     identity = identity_from_assertion(provider.key if provider else connection.account.authentication,
                                        answer, username_attribute=connection.saml_username_attribute)
+    return _bounce(record, {
+        "issuer": identity.issuer, "subject": identity.subject, "username": identity.username,
+        "username_claim": identity.username_claim,
+        "attributes": {name: values[:5] for name, values in list(answer.attributes.items())[:30]},
+        "name_id": answer.name_id,
+    })
+
+
+def _bounce(record: SamlRequest, result: dict) -> HttpResponse:
+    """Keep ``result`` on the request behind a new random token and send the browser on to our site."""
     token = secrets.token_urlsafe(32)
-    SamlRequest.objects.filter(pk=record.pk).update(
-        continue_token=token, result={
-            "issuer": identity.issuer, "subject": identity.subject, "username": identity.username,
-            "username_claim": identity.username_claim,
-            "attributes": {name: values[:5] for name, values in list(answer.attributes.items())[:30]},
-            "name_id": answer.name_id,
-        })
+    SamlRequest.objects.filter(pk=record.pk).update(continue_token=token, result=result)
     response = HttpResponseRedirect(reverse("sso:saml_continue", args=[token]))
     response.status_code = 303  # the browser follows with a GET, and the session cookie
     return response
@@ -175,14 +185,21 @@ def continue_saml(request: HttpRequest, token: str, *, now: datetime | None = No
 
 
 def _test_result(request: HttpRequest, record: SamlRequest) -> HttpResponse:
-    """What a test of the connection found, shown only to the person who started it."""
-    if not request.user.is_authenticated or request.user.pk != record.acting_user_id:
+    """A verified answer to "Test connection": recorded as an OpenID Connect test's is, for the person
+    who started it in this browser only, then back to the set-up page, which shows it."""
+    connection = record.connection
+    pending = setup.pending_test(request, connection)
+    if pending is None or request.user.pk != record.acting_user_id:
         return HttpResponseRedirect(reverse("admin:index"))
     result = record.result
-    connection = record.connection
-    context = {
-        "connection": connection,
-        "result": result,
-        "title": "The SAML connection works",
-    }
-    return TemplateResponse(request, "sso/saml_test_result.html", context)
+    if result.get("failed"):
+        setup.record_test_failure(request, connection, "saml_invalid_response", result["failed"])
+        return HttpResponseRedirect(pending.get("return_url") or reverse("admin:index"))
+    identity = SsoIdentity(issuer=result["issuer"], subject=result["subject"],
+                           username=result["username"], username_claim=result["username_claim"])
+    attributes = {name: ", ".join(values) if isinstance(values, list) else values
+                  for name, values in (result.get("attributes") or {}).items()}
+    if result.get("name_id"):
+        attributes.setdefault("NameID", result["name_id"])
+    setup.record_test(request, connection, pending, identity=identity, id_token={}, userinfo=attributes)
+    return HttpResponseRedirect(pending.get("return_url") or reverse("admin:index"))

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.clientip import client_ip
 from accounts.models import AuditEvent, Membership, MitelAccount, User
@@ -69,18 +70,11 @@ def save_settings(
     keeps the current one. The change invalidates an earlier test. Raises ``ValidationError`` by
     field, or ``SetupRefused``.
     """
-    provider = providers.find(provider_key)
-    if provider is None:
-        raise ValidationError({"identity_provider": "Choose one of the identity providers offered."})
-    if provider.beta and not account.okta_beta:
-        raise SetupRefused(f"{provider.name} is in beta: ask Mitel support to add {account.name} to it.")
-    connection = connection_of(account) or SsoConnection(account=account)
-    if account.uses_sso and connection.pk and connection.provider and connection.provider.key != provider.key:
-        raise SetupRefused("Single Sign On is on with another identity provider: turn it off before "
-                           "changing the identity provider.")
-    if connection.pk is None and not new_secret:
-        raise ValidationError({"client_secret": "A new connection needs the client secret."})
+    provider, connection = _connection_for(account, provider_key)
+    if (connection.pk is None or connection.is_saml) and not (new_secret or connection.client_secret):
+        raise ValidationError({"client_secret": _("A new connection needs the client secret.")})
     connection.identity_provider = provider.key
+    connection.protocol = SsoConnection.Protocol.OIDC
     for field in provider.fields:
         if field.name != "client_secret" and field.name in values:
             setattr(connection, field.name, values[field.name])
@@ -88,6 +82,67 @@ def save_settings(
         if provider.field(name) is None:
             setattr(connection, name, "")
     return change_connection(connection, new_secret=new_secret, acting_user=acting_user, request=request)
+
+
+def _connection_for(account: MitelAccount, provider_key: str) -> tuple[Provider, SsoConnection]:
+    """The chosen provider and the account's connection (a new one if none), or why not."""
+    provider = providers.find(provider_key)
+    if provider is None:
+        raise ValidationError({"identity_provider": _("Choose one of the identity providers offered.")})
+    if provider.beta and not account.okta_beta:
+        raise SetupRefused(_("%(provider)s is in beta: ask Mitel support to add %(account)s to it.")
+                           % {"provider": provider.name, "account": account.name})
+    connection = connection_of(account) or SsoConnection(account=account)
+    if account.uses_sso and connection.pk and connection.provider and connection.provider.key != provider.key:
+        raise SetupRefused(_("Single Sign On is on with another identity provider: turn it off before "
+                             "changing the identity provider."))
+    return provider, connection
+
+
+def save_saml_settings(
+    account: MitelAccount,
+    provider_key: str,
+    *,
+    metadata_url: str,
+    document: bytes | None,
+    username_attribute: str,
+    acting_user: User,
+    request: HttpRequest | None = None,
+) -> SsoConnection:
+    """Save a SAML 2.0 connection for ``account`` from its identity provider's metadata (audited).
+
+    ``document`` is an uploaded metadata file; without one the metadata is fetched from
+    ``metadata_url``, or, with neither, the metadata read before is kept (only the username
+    attribute changes). Metadata that cannot be fetched or read is a ``ValidationError`` on
+    ``saml_metadata_url`` (``saml_metadata_file`` for an upload), as is ``SetupRefused`` for save_settings.
+    The change invalidates an earlier test, as for OpenID Connect (``settings_digest``).
+    """
+    import requests
+
+    from .. import saml
+    from .connections import load_saml_metadata
+
+    provider, connection = _connection_for(account, provider_key)
+    was_saml = connection.pk is not None and connection.is_saml and connection.is_ready
+    connection.identity_provider = provider.key
+    connection.protocol = SsoConnection.Protocol.SAML
+    connection.saml_metadata_url = metadata_url
+    connection.saml_username_attribute = username_attribute
+    field = "saml_metadata_file" if document is not None else "saml_metadata_url"
+    if document is not None or metadata_url or not was_saml:
+        if document is None and not metadata_url:
+            raise ValidationError({"saml_metadata_url": _("Give the identity provider's SAML metadata: "
+                                                          "its URL, or upload the metadata file.")})
+        try:
+            load_saml_metadata(connection, document=document)
+        except saml.SamlRejected as rejected:
+            raise ValidationError({field: _("This is not the SAML metadata of one identity provider "
+                                            "(%(reason)s).") % {"reason": rejected}}
+                                  ) from rejected
+        except requests.RequestException as exc:
+            raise ValidationError({field: _("The metadata could not be fetched from this URL (%(error)s).")
+                                   % {"error": type(exc).__name__}}) from exc
+    return change_connection(connection, acting_user=acting_user, request=request)
 
 
 # --- the test sign-in ------------------------------------------------------------------------
@@ -140,6 +195,9 @@ TEST_FAILURES = {
                         "the client ID and the tenant ID or Okta URL.",
     "provider_error": "The identity provider answered with an error ({detail}): a wrong client "
                       "secret, client ID or redirect URI is the usual cause.",
+    "saml_invalid_response": "The identity provider's SAML answer did not pass our checks ({detail}): "
+                             "check its metadata here, and the SP entity ID and Assertion Consumer "
+                             "Service URL registered there (step 2).",
     "cancelled": "The sign-in at the identity provider was cancelled.",
     "expired": "The test sign-in expired or was already used: test again.",
 }

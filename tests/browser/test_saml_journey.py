@@ -93,13 +93,13 @@ def test_someone_else_at_the_provider_is_refused_in_the_browser(open_browser, co
 
 
 def test_a_contact_tests_the_saml_connection_in_the_browser(open_browser, contoso_saml, demo, site):
-    """The result page of "Test connection" (sso.services.saml_login.start_saml_test), and the SSO
-    connection page with its SAML section, pass the same checks as the sign-in screens."""
-    from django.test import Client, RequestFactory
+    """"Test connection" of a SAML connection on the guided set-up page (its answer posted cross-site
+    to the ACS, the result on the set-up page), and the SSO connection page with its SAML section, pass
+    the same checks as the sign-in screens."""
+    from django.test import Client
 
     from accounts.models import Membership
     from sso.models import SsoConnection
-    from sso.services.saml_login import start_saml_test
 
     erin_user = demo["erin@contoso.example"]
     Membership.objects.filter(user=erin_user, account__account_number="100003").update(
@@ -114,10 +114,11 @@ def test_a_contact_tests_the_saml_connection_in_the_browser(open_browser, contos
     assert f"{site}/sso/mitel-100003/saml/acs/" in contact.page.locator("main").inner_text()
     contact.check("saml connection in the connect portal")
 
-    request = RequestFactory().post("/")
-    request.user = erin_user
+    contact.goto("/admin/sso/ssoconnection/setup/100003/")
+    assert f"{site}/sso/mitel-100003/saml/acs/" in contact.page.locator("main").inner_text()
+    contact.check("saml guided set-up")
     contoso_saml.sign_in_as("erin")
-    contact.page.goto(start_saml_test(request, connection, acting_user=erin_user)["Location"])
-    continue_at_the_provider(contact, expect=r"/sso/saml/continue/")
-    assert contact.heading() == "The SAML connection works"
+    contact.page.get_by_role("button", name="Test connection").click()
+    continue_at_the_provider(contact, expect=r"/admin/sso/ssoconnection/setup/100003/$")
+    assert "Test passed" in contact.page.locator("main").inner_text()
     contact.check("saml test connection result")

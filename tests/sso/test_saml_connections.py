@@ -24,6 +24,9 @@ def contoso_contact(demo, client):
     return erin
 
 
+SETUP = "/admin/sso/ssoconnection/setup/100003/"  # the guided set-up page of Contoso
+
+
 def contoso_connection() -> SsoConnection:
     return SsoConnection.objects.get(account__account_number="100003")
 
@@ -131,46 +134,35 @@ def test_a_new_signing_certificate_is_accepted_beside_the_previous_one_while_the
     assert refusal.detail["check"] == "signature"
 
 
-def test_a_contact_tests_the_saml_connection_without_anyone_being_signed_in(client, saml_sso):
-    """What the guided set-up's "Test connection" calls: sso.services.saml_login.start_saml_test."""
-    from django.test import RequestFactory
-
-    from sso.services.saml_login import start_saml_test
-
-    contact = saml_sso.users["erin@contoso.example"]
-    open_portal_as(client, contact)
+def test_a_contact_tests_the_saml_connection_without_anyone_being_signed_in(
+        client, saml_sso, contoso_contact):
+    """The guided set-up's "Test connection" (sso.services.saml_login.start_saml_test): the answer
+    comes back through the ACS and is shown on the set-up page; nobody is signed in."""
     sign_ins = AuditEvent.objects.filter(kind=AuditEvent.Kind.SIGN_IN).count()
-    request = RequestFactory().post("/admin/sso/ssoconnection/test/")
-    request.user = contact
-    to_provider = start_saml_test(request, contoso_connection(), acting_user=contact)
+    to_provider = client.post(SETUP + "test/")
     assert to_provider.status_code == 302
     saml_sso.contoso.sign_in_as("erin")
-    posted, result = come_back(client, saml_sso.contoso, to_provider["Location"])
-    assert posted.status_code == 303 and result.status_code == 200
-    text = text_of(result)
-    assert "The SAML connection works" in text and "erin@contoso.example" in text
+    posted, back = come_back(client, saml_sso.contoso, to_provider["Location"])
+    assert posted.status_code == 303 and back.status_code == 302 and back["Location"] == SETUP
+    text = text_of(client.get(SETUP))
+    assert "Test passed" in text and "erin@contoso.example" in text
     assert "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name" in text
-    assert signed_in_user_id(client) == contact.pk  # still the contact: the test signed nobody in
+    assert signed_in_user_id(client) == contoso_contact.pk  # still the contact: the test signed nobody in
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.SIGN_IN).count() == sign_ins
 
 
-def test_a_test_result_is_shown_only_to_the_contact_who_started_it(client, saml_sso):
-    from django.test import Client, RequestFactory
-
-    from sso.services.saml_login import start_saml_test
+def test_a_test_result_is_shown_only_to_the_contact_who_started_it(client, saml_sso, contoso_contact):
+    from django.test import Client
 
     from .saml_idp import answer_from, post_cross_site
 
-    contact = saml_sso.users["erin@contoso.example"]
-    request = RequestFactory().post("/")
-    request.user = contact
-    location = start_saml_test(request, contoso_connection(), acting_user=contact)["Location"]
+    location = client.post(SETUP + "test/")["Location"]
     saml_sso.contoso.sign_in_as("erin")
-    acs, fields = answer_from(saml_sso.contoso, location)
-    posted = post_cross_site(client, acs, fields)
+    posted = post_cross_site(client, *answer_from(saml_sso.contoso, location))
     someone_else = open_portal_as(Client(), saml_sso.users["grace@acme.example"])
     shown = someone_else.get(posted["Location"])
     assert shown.status_code == 302 and "erin@contoso.example" not in text_of(shown)
+    assert not contoso_connection().test_passed
 
 
 def test_our_sp_metadata_names_the_entity_id_and_acs_url_and_only_for_saml_connections(client, saml_sso):
@@ -196,18 +188,15 @@ def test_manage_py_check_warns_where_xmlsec1_is_missing(monkeypatch, tmp_path):
 
 def test_a_saml_connection_can_be_tested_while_the_account_still_takes_passwords(client, saml_sso):
     """During the guided set-up the connection names its provider and the account is not on SSO yet."""
-    from django.test import RequestFactory
-
     from accounts.models import MitelAccount
-    from sso.services.saml_login import start_saml_test
 
     SsoConnection.objects.filter(account__account_number="100003").update(identity_provider="azure_ad")
     MitelAccount.objects.filter(account_number="100003").update(authentication="mitel")
     contact = saml_sso.users["erin@contoso.example"]
+    Membership.objects.filter(user=contact, account__account_number="100003").update(is_decision_maker=True)
     open_portal_as(client, contact)
-    request = RequestFactory().post("/")
-    request.user = contact
     saml_sso.contoso.sign_in_as("erin")
-    location = start_saml_test(request, contoso_connection(), acting_user=contact)["Location"]
-    _posted, result = come_back(client, saml_sso.contoso, location)
-    assert result.status_code == 200 and "erin@contoso.example" in text_of(result)
+    location = client.post(SETUP + "test/")["Location"]
+    _posted, back = come_back(client, saml_sso.contoso, location)
+    assert back["Location"] == SETUP and "erin@contoso.example" in text_of(client.get(SETUP))
+    assert contoso_connection().test_passed
