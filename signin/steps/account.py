@@ -12,7 +12,8 @@ NOT_FOUND = ("We couldn't find that account for your username. Check the Account
 
 
 class AccountForm(AccessibleForm):
-    account = forms.ChoiceField(label="Account", required=False)
+    account = forms.ChoiceField(label="Account", required=False,
+                                widget=forms.Select(attrs={"autofocus": True}))
     account_number = forms.CharField(
         label="Or type the Account Number or Partner Label",
         required=False,
@@ -33,13 +34,23 @@ class AccountForm(AccessibleForm):
 
     def clean(self):
         data = super().clean()
-        typed = data.get("account_number") or data.get("account")
+        picked, typed = data.get("account"), (data.get("account_number") or "").strip()
         if self.errors:
             return data
-        if not typed:
+        if not (typed or picked):
             raise forms.ValidationError("Choose your account, or type its Account Number or "
                                         "Partner Label.")
-        data["chosen"] = find_account(self.flow.accounts, typed)
+        if typed and picked:
+            in_list = find_account(self.flow.accounts, picked)
+            if in_list is not None and find_account(self.flow.accounts, typed) != in_list:
+                # Two answers: signing in to either would be a guess (SECURITY.md 1 still holds:
+                # the typed one is not said to exist or not).
+                raise forms.ValidationError(
+                    "You chose %(chosen)s in the list and typed %(typed)s in the box. Choose your "
+                    "account in one place only, or make both the same account.",
+                    params={"chosen": f"{in_list.name} ({in_list.account_number})",
+                            "typed": f"“{typed}”"})
+        data["chosen"] = find_account(self.flow.accounts, typed or picked)
         if data["chosen"] is None:
             self.add_error("account_number", NOT_FOUND)
         return data
