@@ -34,6 +34,7 @@ class NewPasswordForm(AccessibleForm):
     def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        self.rules_failed = False
         self.fields["new_password1"].widget.attrs["aria-describedby"] = self.rules_id
 
     @property
@@ -61,7 +62,11 @@ class NewPasswordForm(AccessibleForm):
         try:
             validate_password(password, self.user)
         except forms.ValidationError as error:
+            # Said once in the error summary; beside the field, the rules list marks what is
+            # missing (tied to the field), instead of the same sentence a second time.
             self.add_error("new_password1", error)
+            self.rules_failed = True
+            self.fields["new_password1"].widget.attrs["aria-describedby"] = self.rules_id
             return data
         if "new_password2" in data and self.is_current_password(password):
             self.add_error("new_password1", forms.ValidationError(SAME_AS_CURRENT, code="password_unchanged"))
