@@ -5,7 +5,22 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 DEV_ENV := DEBUG=1
 
-.PHONY: install run test lint bench screenshots clean mutation
+.PHONY: install run test lint bench screenshots clean mutation messages
+
+# The six languages (README: Languages). Catalogues are compiled from locale/*/django.po by Debian's
+# msgfmt (package gettext) whenever a .po is newer than its .mo; the .mo files are not committed.
+LANGUAGES := fr de es it nl
+MO_FILES := $(foreach l,$(LANGUAGES),locale/$(l)/LC_MESSAGES/django.mo)
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po
+	@command -v msgfmt >/dev/null || { echo "The catalogues need msgfmt: apt-get install gettext"; exit 1; }
+	msgfmt --check -o $@ $<
+
+# After marking strings: every language's catalogue again (new strings empty, changed ones fuzzy:
+# translate both; tests/test_translations.py fails until you have).
+messages: install
+	$(DEV_ENV) $(BIN)/python manage.py makemessages --no-location --no-obsolete \
+	  $(foreach l,$(LANGUAGES),-l $(l)) --ignore=.venv --ignore=node_modules --ignore=mutants \
+	  --ignore=tests --ignore=bench --ignore=staticfiles --ignore=scripts
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,18 +36,18 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
 # The task worker (forgot-password e-mails) runs beside the server and stops with it.
-run: install
+run: install $(MO_FILES)
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py seed_demo
 	@$(DEV_ENV) $(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-test: install $(NODE_DEPS)
+test: install $(NODE_DEPS) $(MO_FILES)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Every sign-in screen at 360 px and 1280 px wide, into docs/screenshots/ (linked from the README).
-screenshots: install $(NODE_STAMP)
+screenshots: install $(NODE_STAMP) $(MO_FILES)
 	@test -x /usr/bin/chromium || { echo "make screenshots needs Chromium: apt-get install chromium"; exit 1; }
 	rm -f docs/screenshots/*.png
 	SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/browser/test_screens.py -q -p no:cacheprovider
@@ -58,7 +73,7 @@ bench: install
 	@$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-shm db.sqlite3-wal node_modules
+	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-shm db.sqlite3-wal node_modules $(MO_FILES)
 
 # A local OpenID Connect provider for the demo's Single Sign On, on http://127.0.0.1:9400, with erin
 # (Contoso, Entra ID) and frank (Initech, Okta); the demo's SSO connections are pointed at it first.

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -26,11 +27,12 @@ from signin.lockout import is_locked_out_request, lockout_response
 from signin.steps.code import CodeForm
 
 PENDING = "mfa_pending"  # the enrolment this session started: {"device": pk, "replace": bool}
-WRONG_PASSWORD = "That password is not right."
+WRONG_PASSWORD = _("That password is not right.")
 
 
 class PasswordCheckForm(AccessibleForm):
-    password = password_field("Current password", "current-password", too_long=WRONG_PASSWORD,
+    password = password_field(_("Current password"), "current-password",
+                              required=_("Enter your current password."), too_long=WRONG_PASSWORD,
                               autofocus=True)
 
     def __init__(self, *args, request: HttpRequest, **kwargs) -> None:

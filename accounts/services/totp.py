@@ -19,6 +19,8 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django_otp import user_has_device
 from django_otp.models import Device
 from django_otp.oath import TOTP, hotp
@@ -49,31 +51,34 @@ class MfaError(Exception):
 
 
 class CodeRefused(MfaError):
-    def __init__(self, message: str = "That code is not right. Check it and try again.") -> None:
-        super().__init__(message)
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or _("That code is not right. Check it and try again."))
 
 
 class CodeReused(CodeRefused):
     """The authenticator's current code, already used: each works once (django-otp's ``last_t``)."""
 
     def __init__(self) -> None:
-        super().__init__("That code has already been used. Wait for your authenticator app to "
-                         "show a new one, then enter it.")
+        super().__init__(_("That code has already been used. Wait for your authenticator app "
+                           "to show a new one, then enter it."))
 
 
 class CodeFromOtherTime(CodeRefused):
     """A code of the user's authenticator, but for a time minutes away from now."""
 
     def __init__(self) -> None:
-        super().__init__("That code is not for the current time. Check that the clock on the "
-                         "device with your authenticator app is set automatically, then enter "
-                         "the code it shows now.")
+        super().__init__(_("That code is not for the current time. Check that the clock on "
+                           "the device with your authenticator app is set automatically, then "
+                           "enter the code it shows now."))
+
+
+MALFORMED = gettext_lazy("Enter the 6-digit code from your authenticator app, or one of your "
+                         "backup codes.")
 
 
 class CodeMalformed(MfaError):
     def __init__(self) -> None:
-        super().__init__("Enter the 6-digit code from your authenticator app, or one of your "
-                         "backup codes.")
+        super().__init__(str(MALFORMED))
 
 
 class Throttled(MfaError):
@@ -88,26 +93,31 @@ class Throttled(MfaError):
         self.failures = failures
         seconds = max(1, int((until - timezone.now()).total_seconds() + 0.999))
         if failures <= 1:
-            message = (f"Your last code was wrong, and this one came too soon after it to be "
-                       f"checked. Wait {seconds} second{'s' if seconds != 1 else ''}, then enter "
-                       "it again.")
+            message = ngettext(
+                "Your last code was wrong, and this one came too soon after it to be checked. "
+                "Wait %(seconds)d second, then enter it again.",
+                "Your last code was wrong, and this one came too soon after it to be checked. "
+                "Wait %(seconds)d seconds, then enter it again.", seconds) % {"seconds": seconds}
         else:
-            message = (f"{failures} wrong codes in a row: each one makes the next wait longer. Wait "
-                       f"{seconds} second{'s' if seconds != 1 else ''}, then enter the code your "
-                       "app shows.")
+            message = ngettext(
+                "%(failures)d wrong codes in a row: each one makes the next wait longer. Wait "
+                "%(seconds)d second, then enter the code your app shows.",
+                "%(failures)d wrong codes in a row: each one makes the next wait longer. Wait "
+                "%(seconds)d seconds, then enter the code your app shows.",
+                seconds) % {"seconds": seconds, "failures": failures}
         super().__init__(message)
 
 
 class EnrolmentExpired(MfaError):
     def __init__(self) -> None:
-        super().__init__("This set-up has expired. Scan the new QR code below, then enter the code "
-                         "it shows.")
+        super().__init__(_("This set-up has expired. Scan the new QR code below, then enter the "
+                           "code it shows."))
 
 
 class MfaRequiredByAccount(MfaError):
     def __init__(self) -> None:
-        super().__init__("Your Mitel account requires two-step verification: you can replace "
-                         "your authenticator app, but not remove it.")
+        super().__init__(_("Your Mitel account requires two-step verification: you can replace "
+                           "your authenticator app, but not remove it."))
 
 
 @dataclass(frozen=True)
@@ -263,7 +273,7 @@ def confirm_enrolment(user: User, device_id: int, code: str, *, replace: bool = 
 def issue_backup_codes(user: User, *, request: HttpRequest | None = None) -> list[str]:
     """Ten new backup codes in place of the old ones; returned once, stored only as hashes."""
     if not has_authenticator(user):
-        raise MfaError("Set up an authenticator app first: backup codes go with it.")
+        raise MfaError(_("Set up an authenticator app first: backup codes go with it."))
     codes = _issue_backup_codes(user)
     audit.record_about(AuditEvent.Kind.MFA_ENROLLED, request=request, user=user, actor=user,
                        method="backup_code", device="backup codes", backup_codes=len(codes))

@@ -8,6 +8,7 @@ the flow state.
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
 
 from accounts.services import lockouts, passkeys, totp
 
@@ -20,11 +21,11 @@ from .base import Runner, Step
 
 class CodeForm(AccessibleForm):
     code = forms.CharField(
-        label="Code",
+        label=_("Code"),
         max_length=64,
         validators=[refuse_control_characters],
-        error_messages={"required": "Enter the code from your authenticator app.",
-                        "max_length": str(totp.CodeMalformed())},
+        error_messages={"required": _("Enter the code from your authenticator app."),
+                        "max_length": totp.MALFORMED},
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True,
                                       "spellcheck": "false", "autocapitalize": "none",
                                       "inputmode": "numeric", "aria-describedby": "code-help"}),
@@ -34,7 +35,7 @@ class CodeForm(AccessibleForm):
         super().__init__(*args, **kwargs)
         self.backup = backup
         if backup:  # backup codes have letters: a phone's number pad cannot type them
-            self.fields["code"].label = "Backup code"
+            self.fields["code"].label = _("Backup code")
             self.fields["code"].widget.attrs["inputmode"] = "text"
             self.fields["code"].widget.attrs["autocomplete"] = "off"
 

@@ -2,17 +2,19 @@
 
 from django.contrib.auth import authenticate
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 
 from ..flow import SigninFlow
 from ..forms import AccessibleForm, password_field
 from ..lockout import is_locked_out_request, lockout_response
 from .base import Runner, Step
 
-WRONG = "The username or password is incorrect."
+WRONG = _("The username or password is incorrect.")
 
 
 class PasswordForm(AccessibleForm):
-    password = password_field("Password", "current-password", too_long=WRONG, autofocus=True)
+    password = password_field(_("Password"), "current-password", required=_("Enter your password."),
+                              too_long=WRONG, autofocus=True)
 
 
 def sso_offered(flow: SigninFlow) -> bool:
