@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership
 from accounts.services.memberships import (
@@ -60,7 +61,7 @@ def may_in_account(request: HttpRequest, ability: Ability, account_id: int | Non
 class ConnectPortalSite(admin.AdminSite):
     site_header = "Mitel Connect Portal"
     site_title = "Mitel Connect Portal"
-    index_title = "Your Mitel accounts"
+    index_title = _("Your Mitel accounts")
     site_url = "/me/"
     index_template = "admin/portal/index.html"
 
@@ -217,7 +218,7 @@ class PortalModelAdmin(admin.ModelAdmin):
         """A search or filter that cannot be used answers 400 with the reason, never a 500."""
         problem = unusable_query(request.GET, self.date_hierarchy)
         if problem:
-            context = {**self.admin_site.each_context(request), "title": "Bad search",
+            context = {**self.admin_site.each_context(request), "title": _("Bad search"),
                        "problem": problem, "changelist_url": request.path}
             return TemplateResponse(request, "admin/portal/bad_query.html", context, status=400)
         return super().changelist_view(request, extra_context)
@@ -264,7 +265,7 @@ class AccountFilter(SimpleListFilter):
     match it.
     """
 
-    title = "account"
+    title = _("account")
     parameter_name = "account"
     ability = Ability.VIEW_ACCOUNT
 

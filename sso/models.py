@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import MitelAccount
 
@@ -55,7 +56,7 @@ class SsoConnection(models.Model):
     tested_settings = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
-        verbose_name = "SSO connection"
+        verbose_name = _("SSO connection")
 
     def __str__(self) -> str:
         return f"SSO connection of {self.account}"
@@ -129,8 +130,8 @@ class LinkedIdentity(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "linked identity"
-        verbose_name_plural = "linked identities"
+        verbose_name = _("linked identity")
+        verbose_name_plural = _("linked identities")
         constraints = [
             models.UniqueConstraint(fields=["issuer", "subject"], name="linkedidentity_issuer_subject"),
             models.UniqueConstraint(fields=["issuer", "user"], name="linkedidentity_issuer_user"),

@@ -18,6 +18,8 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import MitelAccount
 from accounts.services.memberships import Ability, accounts_visible_to
@@ -30,7 +32,7 @@ from sso.services.edits import change_connection
 from ..site import PortalModelAdmin, anywhere, may_in_account, per_request
 from . import sso_setup
 
-SECRET_HELP = "The current secret is never shown. Leave empty to keep it."
+SECRET_HELP = _("The current secret is never shown. Leave empty to keep it.")
 
 # allauth's own admin shows SocialApp secrets and would let them drift from the SSO connections
 # that own them: the connection is the one place to edit them. Importing allauth's admin first
@@ -43,7 +45,7 @@ for _model in (SocialApp, SocialToken):
 
 class SsoConnectionForm(forms.ModelForm):
     new_client_secret = forms.CharField(
-        label="New client secret",
+        label=_("New client secret"),
         required=False,
         strip=True,
         max_length=SsoConnection._meta.get_field("client_secret").max_length,
@@ -68,7 +70,7 @@ class SsoConnectionForm(forms.ModelForm):
             field.label = wanted.label
             field.help_text = wanted.help_text
             if name == "new_client_secret":
-                field.label = f"New {wanted.label[0].lower()}{wanted.label[1:]}"
+                field.label = format_lazy(_("{field} (new)"), field=wanted.label)
                 field.help_text = f"{wanted.help_text} {SECRET_HELP}".strip()
             else:
                 field.required = wanted.required
@@ -219,12 +221,12 @@ class SsoConnectionAdmin(PortalModelAdmin):
             acting_user=request.user, request=request,
         )
 
-    @admin.display(description="identity provider")
+    @admin.display(description=_("identity provider"))
     def provider(self, connection: SsoConnection) -> str:
         provider = connection.provider
         name = provider.name if provider else "?"
         return name if connection.account.uses_sso else f"{name} (off)"
 
-    @admin.display(description="client secret set", boolean=True)
+    @admin.display(description=_("client secret set"), boolean=True)
     def secret_set(self, connection: SsoConnection) -> bool:
         return bool(connection.client_secret)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
 
+from django.utils.translation import gettext
+
 if TYPE_CHECKING:
     from sso.models import SsoConnection
 
@@ -76,7 +78,7 @@ class Provider:
         errors = {}
         for field in self.fields:
             if field.required and field.name != "client_secret" and not getattr(connection, field.name):
-                errors[field.name] = f"Enter the {field.label}."
+                errors[field.name] = gettext("Enter the %(field)s.") % {"field": field.label}
         return {**errors, **self.validate(connection)}
 
     def validate(self, connection: SsoConnection) -> dict[str, str]:

@@ -4,6 +4,7 @@ import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from .base import ClaimsMapping, ConnectionField, Provider, is_loopback
 
@@ -20,19 +21,19 @@ class EntraId(Provider):
     # not verified by Microsoft (nOAuth), so it counts only when marked verified.
     claims = ClaimsMapping(username=("preferred_username", "upn", "email"))
     fields = (
-        ConnectionField("tenant_id", "Directory (tenant) ID", required=False,
-                        help_text="On the Overview page of the app registration in Microsoft Entra ID, "
-                        "a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47."),
-        ConnectionField("issuer_url", "Test provider issuer URL", required=False, test_only=True,
-                        help_text="Leave empty. Only for a test OpenID provider on this machine "
-                        "(http://127.0.0.1:…): it replaces the issuer of the tenant."),
-        ConnectionField("client_id", "Application (client) ID",
-                        help_text="On the Overview page of the app registration."),
-        ConnectionField("client_secret", "Client secret value",
-                        help_text="Under Certificates & secrets: the Value, not the Secret ID."),
+        ConnectionField("tenant_id", _("Directory (tenant) ID"), required=False,
+                        help_text=_("On the Overview page of the app registration in Microsoft Entra ID, "
+                        "a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47.")),
+        ConnectionField("issuer_url", _("Test provider issuer URL"), required=False, test_only=True,
+                        help_text=_("Leave empty. Only for a test OpenID provider on this machine "
+                        "(http://127.0.0.1:…): it replaces the issuer of the tenant.")),
+        ConnectionField("client_id", _("Application (client) ID"),
+                        help_text=_("On the Overview page of the app registration.")),
+        ConnectionField("client_secret", _("Client secret value"),
+                        help_text=_("Under Certificates & secrets: the Value, not the Secret ID.")),
     )
-    redirect_help = ("In Microsoft Entra ID, under App registrations, your app, Authentication, "
-                     "add a Web platform with this redirect URI: {uri}")
+    redirect_help = (_("In Microsoft Entra ID, under App registrations, your app, Authentication, "
+                     "add a Web platform with this redirect URI: {uri}"))
 
     def issuer(self, connection) -> str:
         if connection.issuer_url:
