@@ -1,6 +1,7 @@
 // Behaviour every form page shares; each page works in full without it.
 //  - A show/hide button beside each password field (rendered hidden by the server: without this
 //    script the field stays a plain password box). aria-pressed tells its state.
+//  - Enter on a drop-down submits its form, as Enter in a text box does.
 //  - A submitted form refuses a second submission, and its button shows progress (aria-disabled,
 //    not disabled: a disabled button's name=value would no longer be posted). A button with
 //    data-progress says it in the page's status region ("Redirecting to Okta…"). Coming back with
@@ -58,7 +59,17 @@
     if (region) region.textContent = "";
   }
 
+  // Enter on a drop-down submits its form, as it does in a text box ("Multiple accounts located").
+  function onKeydown(event) {
+    var target = event.target;
+    if (event.key !== "Enter" || target.tagName !== "SELECT" || !target.form) return;
+    if (target.form.method.toLowerCase() !== "post" || target.multiple) return;
+    event.preventDefault();
+    target.form.requestSubmit();
+  }
+
   document.querySelectorAll("[data-password-toggle]").forEach(setUpToggle);
+  document.addEventListener("keydown", onKeydown);
   document.addEventListener("submit", onSubmit);
   window.addEventListener("pageshow", function (event) {
     if (event.persisted) reset();
