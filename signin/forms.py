@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 TOO_LONG = _("That is longer than any password we accept.")
+REQUIRED = _("Enter your password.")
 
 
 def refuse_control_characters(value: str) -> None:
@@ -26,9 +27,10 @@ class AccessibleForm(forms.Form):
                 attrs["aria-describedby"] = f"{self.auto_id % name}-error"
 
 
-def password_field(label: str, autocomplete: str, *, required: str,
+def password_field(label: str, autocomplete: str, *, required: str = REQUIRED,
                    too_long: str = TOO_LONG, **attrs) -> forms.CharField:
-    """A password box: never stripped, up to 4096 characters, with messages a person reads."""
+    """A password box: never stripped, up to 4096 characters, with messages a person reads
+    (``required`` names the field as the label does: "Enter your current password.")."""
     return forms.CharField(
         label=label,
         strip=False,
