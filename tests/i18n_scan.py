@@ -46,8 +46,8 @@ USER_FACING_CALLS = {"ValidationError", "MfaError", "InvitationError", "Permissi
 # Calls whose positional arguments at these places are shown to people.
 POSITIONAL = {"ConnectionField": (1,), "Rule": (1,), "Notice": (0, 1), "Refusal": (0, 1, 2)}
 KEYWORDS = {"label", "help_text", "verbose_name", "verbose_name_plural", "empty_label",
-            "description", "empty_value_display", "title", "redirect_help", "what_to_do",
-            "message", "headline", "sentence"}
+            "description", "description_plural", "empty_value_display", "title", "redirect_help",
+            "what_to_do", "message", "headline", "sentence"}
 CONTEXT_KEYS = {"title", "intro", "button", "message", "what_to_do", "heading", "subtitle"}
 ADMIN_SITE_TEXT = {"site_header", "site_title", "index_title"}
 LETTERS = re.compile(r"[^\W\d_]{2,}")

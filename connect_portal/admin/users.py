@@ -514,7 +514,7 @@ class UserAdmin(UserImportMixin, PortalModelAdmin):
     @admin.action(
         permissions=["unlock"],
         description=_("Unlock this %(verbose_name)s"),
-        description_plural="Unlock the selected %(verbose_name_plural)s",
+        description_plural=_("Unlock the selected %(verbose_name_plural)s"),
         location=BOTH_LOCATIONS,
     )
     def unlock_users(self, request: HttpRequest, queryset) -> None:
@@ -532,7 +532,7 @@ class UserAdmin(UserImportMixin, PortalModelAdmin):
     @admin.action(
         permissions=["send_reset"],
         description=_("Send this %(verbose_name)s a password reset e-mail"),
-        description_plural="Send the selected %(verbose_name_plural)s a password reset e-mail",
+        description_plural=_("Send the selected %(verbose_name_plural)s a password reset e-mail"),
         location=BOTH_LOCATIONS,
     )
     def send_password_resets(self, request: HttpRequest, queryset) -> None:
@@ -555,7 +555,7 @@ class UserAdmin(UserImportMixin, PortalModelAdmin):
     @admin.action(
         permissions=["reset_mfa"],
         description=_("Reset MFA of this %(verbose_name)s"),
-        description_plural="Reset MFA of the selected %(verbose_name_plural)s",
+        description_plural=_("Reset MFA of the selected %(verbose_name_plural)s"),
         location=BOTH_LOCATIONS,
     )
     def reset_mfa(self, request: HttpRequest, queryset) -> HttpResponse | None:
