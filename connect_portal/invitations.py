@@ -56,7 +56,7 @@ def choose_first_password(request: HttpRequest) -> HttpResponse:
             return TemplateResponse(request, "connect_portal/welcome_invalid.html",
                                     {"refusal": error.messages[0]})
         request.session.pop(WELCOME_SESSION_KEY, None)
-        messages.success(request, "Your password is set. Sign in with it now.")
+        messages.success(request, _("Your password is set. Sign in with it now."))
         return HttpResponseRedirect(f"{reverse('signin:signin')}?{urlencode({'login_hint': user.username})}")
     return TemplateResponse(request, "connect_portal/welcome.html",
                             {"form": form, "new_user": user, "account": welcome.account})

@@ -231,17 +231,19 @@ def resend_welcome(
     e-mail, SECURITY.md 33): the link sets a password that works in all of them.
     """
     if not memberships.users_fully_managed_by(acting_user).filter(pk=user.pk).exists():
-        raise InvitationRefused(f"You do not manage every account of {user.username}.")
+        raise InvitationRefused(_("You do not manage every account of %(username)s.")
+                                % {"username": user.username})
     if not user.is_active:
-        raise InvitationRefused(f"{user.username} is deactivated.")
+        raise InvitationRefused(_("%(username)s is deactivated.") % {"username": user.username})
     if user.has_usable_password():
-        raise InvitationRefused(f"{user.username} has chosen a password already: send a password "
-                                "reset e-mail if they forgot it.")
+        raise InvitationRefused(_("%(username)s has chosen a password already: send a password "
+                                  "reset e-mail if they forgot it.") % {"username": user.username})
     managed = memberships.accounts_visible_to(acting_user, memberships.Ability.MANAGE_USERS)
     last = Invitation.objects.filter(user=user, sets_password=True, account__in=managed).first()
     account = last.account if last else managed.filter(memberships__user=user).order_by("pk").first()
     if account is None:
-        raise InvitationRefused(f"{user.username} belongs to no Mitel account: add one first.")
+        raise InvitationRefused(_("%(username)s belongs to no Mitel account: add one first.")
+                                % {"username": user.username})
     return welcome(user, account, acting_user=acting_user, request=request, now=now)
 
 

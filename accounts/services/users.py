@@ -126,7 +126,8 @@ def deactivate_user(user: User, *, acting_user: User, request: HttpRequest | Non
     """
     ensure_within_reach(user, acting_user)
     if not users_fully_managed_by(acting_user).filter(pk=user.pk).exists():
-        raise PermissionDenied(f"{user.username} also belongs to a Mitel account you do not manage.")
+        raise PermissionDenied(_("%(username)s also belongs to a Mitel account you do not manage.")
+                               % {"username": user.username})
     now = timezone.now()
     with transaction.atomic():
         current = User.objects.select_for_update().get(pk=user.pk)
