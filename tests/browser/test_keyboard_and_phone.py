@@ -24,13 +24,21 @@ def focused(browsing) -> dict:
     }""")
 
 
+def wait_for_focus(browsing) -> None:
+    """As a person waits for the cursor: autofocus is applied once the page has loaded."""
+    browsing.page.wait_for_function(
+        "document.activeElement && document.activeElement !== document.body")
+
+
 def enter(browsing) -> None:
     """Enter, and wait for the page it leads to."""
+    wait_for_focus(browsing)
     with browsing.page.expect_navigation():
         browsing.page.keyboard.press("Enter")
 
 
 def type_and_enter(browsing, text: str) -> None:
+    wait_for_focus(browsing)
     browsing.page.keyboard.type(text)
     enter(browsing)
 
