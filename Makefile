@@ -9,8 +9,9 @@ DEV_ENV := DEBUG=1
 
 # The six languages (README: Languages). Catalogues are compiled from locale/*/django.po by Debian's
 # msgfmt (package gettext) whenever a .po is newer than its .mo; the .mo files are not committed.
+# locale/en holds only Mitel's wording over Django admin's phrases: compiled, never made by `messages`.
 LANGUAGES := fr de es it nl
-MO_FILES := $(foreach l,$(LANGUAGES),locale/$(l)/LC_MESSAGES/django.mo)
+MO_FILES := $(foreach l,en $(LANGUAGES),locale/$(l)/LC_MESSAGES/django.mo)
 # Without msgfmt the site still runs, in English only (and tests/test_translations.py fails).
 locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po
 	@if command -v msgfmt >/dev/null; then msgfmt --check -o $@ $<; \
@@ -47,22 +48,27 @@ run: install $(MO_FILES)
 test: install $(NODE_DEPS) $(MO_FILES)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Every sign-in screen at 360 px and 1280 px wide, into docs/screenshots/ (linked from the README).
+# Every sign-in screen and Connect Portal page at 360 px and 1280 px wide, into docs/screenshots/
+# (linked from the README).
 screenshots: install $(NODE_STAMP) $(MO_FILES)
 	@test -x /usr/bin/chromium || { echo "make screenshots needs Chromium: apt-get install chromium"; exit 1; }
 	rm -f docs/screenshots/*.png
-	SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/browser/test_screens.py -q -p no:cacheprovider
+	SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/browser/test_screens.py \
+		tests/browser/test_portal_pages.py -q -p no:cacheprovider
 	@if command -v pngquant >/dev/null; then pngquant --force --ext .png --quality 65-90 --skip-if-larger \
 		--strip docs/screenshots/*.png || test $$? -ge 98; else echo "(apt-get install pngquant makes them smaller)"; fi
 
-# Mutation testing of the security modules ([tool.mutmut] in pyproject.toml), then the kill rate of
-# each (scripts/mutation_report.py; equivalent mutants in scripts/mutation-equivalents.txt). Not part
-# of `make test` or CI: tens of minutes. MUTANTS limits the run, e.g. MUTANTS='sso.oidc.*'; a run
-# starts afresh unless MUTATION_KEEP=1 (then only mutants without a result run).
+# Mutation testing of the security modules ([tool.mutation.modules] in pyproject.toml), one module at
+# a time with its own tests (scripts/mutation_run.py), then the kill rate of each
+# (scripts/mutation_report.py; equivalent mutants in scripts/mutation-equivalents.txt). Not part of
+# `make test` or CI: tens of minutes. MODULE runs some modules, e.g. MODULE=accounts/clientip.py;
+# MUTANTS names mutants of that module (e.g. MUTANTS='accounts.clientip.x*'); a module's run starts
+# afresh unless MUTATION_KEEP=1 (then its killed mutants stay killed; the others run again).
+# MUTATION_CHILDREN mutants run side by side (default 1: the machine is shared).
 mutation: install
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-mutation.txt
-	$(if $(MUTATION_KEEP),,rm -rf mutants)
-	$(BIN)/mutmut run $(MUTANTS)
+	$(BIN)/python scripts/mutation_run.py $(MODULE) --max-children $(or $(MUTATION_CHILDREN),1) \
+		$(if $(MUTATION_KEEP),--keep) $(if $(MUTANTS),--mutants $(foreach m,$(MUTANTS),'$(m)'))
 	$(BIN)/python scripts/mutation_report.py --list
 
 lint: install

@@ -8,11 +8,12 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.sessions.base_session import AbstractBaseSession
-from django.core.validators import RegexValidator
+from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from oauth2_provider.models import AbstractApplication
 from oauth2_provider.settings import oauth2_settings
@@ -224,7 +225,7 @@ class MitelAccount(models.Model):
     password_max_age_days = models.PositiveIntegerField(
         "password maximum age (days)",
         default=0,
-        help_text=_("0 means passwords never expire, as NIST SP 800-63B advises."),
+        help_text=_("0: passwords never expire, as current password guidance advises."),
     )
     password_warning_days = models.PositiveIntegerField("password expiry warning (days)", default=14)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -436,6 +437,19 @@ class Invitation(models.Model):
         return self.Status.PENDING
 
 
+def is_site_path(url: str) -> bool:
+    """Whether ``url`` is a path of this very site ("/admin/"), never another host's ("//x", "/\\x")."""
+    return (url.startswith("/") and not url.startswith("//") and "\\" not in url
+            and url_has_allowed_host_and_scheme(url, allowed_hosts=set()))
+
+
+def validate_application_url(value: str) -> None:
+    """An http(s) URL, or a path of this site (an application served here, at whatever address)."""
+    if is_site_path(value):
+        return
+    URLValidator(schemes=["http", "https"])(value)
+
+
 class Application(AbstractApplication):
     """A Mitel application that signs people in here, and its OpenID Connect client (one record).
 
@@ -450,12 +464,17 @@ class Application(AbstractApplication):
 
     slug = models.SlugField(max_length=50, unique=True)
     name = models.CharField(max_length=100)
-    home_url = models.URLField("home URL")
+    home_url = models.CharField(
+        "home URL", max_length=200, validators=[validate_application_url],
+        help_text="An https:// address, or a path such as /admin/ for a page of this very site "
+        "(whatever address it is served at).",
+    )
     redirect_urls = models.TextField(
         "allowed redirect URLs",
         blank=True,
         help_text=_("One URL prefix a line. `next` is honoured only when it starts with one of these "
-        "(scheme, host and path); anything else goes to the home URL."),
+        "(scheme, host and path; or a path such as /admin/ for this very site); anything else goes "
+        "to the home URL."),
     )
     account_picker = models.CharField(
         "ask for the account",
@@ -532,6 +551,10 @@ class Application(AbstractApplication):
             target = urlsplit(url)
         except ValueError:
             return False
+        if is_site_path(url):
+            # A path of this site: allowed under a prefix that is itself a path ("/admin/").
+            return any(is_site_path(prefix) and target.path.startswith(prefix)
+                       for prefix in [*self.allowed_redirect_prefixes(), self.home_url])
         if target.scheme not in {"http", "https"} or not target.netloc or "\\" in url:
             return False
         for prefix in [*self.allowed_redirect_prefixes(), self.home_url]:

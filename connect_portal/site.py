@@ -7,16 +7,16 @@ from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.contrib.admin import SimpleListFilter
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Membership
 from accounts.services.memberships import (
-    ROLE_ABILITIES,
     Ability,
     abilities_in_some_account,
     account_ids_where,
@@ -58,12 +58,33 @@ def may_in_account(request: HttpRequest, ability: Ability, account_id: int | Non
                        lambda: accounts_visible_to(request.user, ability).filter(pk=account_id).exists())
 
 
+# Apps whose tables are the machinery, not Mitel's work: out of sight for contacts and support,
+# one "System" section at the end of the list for superusers.
+SYSTEM_APPS = frozenset({"auth", "axes", "otp_static", "otp_totp", "sites", "socialaccount", "account",
+                         "oauth2_provider", "django_tasks_db"})
+
+
 class ConnectPortalSite(admin.AdminSite):
     site_header = "Mitel Connect Portal"
     site_title = "Mitel Connect Portal"
-    index_title = _("Your Mitel accounts")
+    index_title = _("Connect Portal")
     site_url = "/me/"
     index_template = "admin/portal/index.html"
+    enable_nav_sidebar = False
+    empty_value_display = "–"
+
+    def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict]:
+        """The machinery's apps under "System", for superusers only; out of sight for everyone else."""
+        apps, system = [], []
+        for app in super().get_app_list(request, app_label):
+            if app["app_label"] in SYSTEM_APPS:
+                system.extend(app["models"])
+                continue
+            apps.append(app)
+        if system and request.user.is_superuser and app_label is None:
+            apps.append({"name": "System", "app_label": "system", "app_url": "", "has_module_perms": True,
+                         "models": sorted(system, key=lambda model: model["name"])})
+        return apps
 
     def has_permission(self, request: HttpRequest) -> bool:
         """Mitel staff, or an Authorized Contact, signed in all the way (second factor included).
@@ -117,42 +138,18 @@ class ConnectPortalSite(admin.AdminSite):
         return super().get_log_entries(request).filter(user_id=request.user.pk)
 
     def index(self, request: HttpRequest, extra_context=None) -> HttpResponse:
-        context = {
-            "portal_accounts": dashboard_rows(request.user),
-            "portal_can_search_users": anywhere(request, Ability.VIEW_USERS),
-            **(extra_context or {}),
-        }
+        """The dashboard of the person's role (connect_portal/dashboard.py)."""
+        from . import dashboard
+
+        context = {**dashboard.context_for(request), **(extra_context or {})}
+        context.setdefault("title", "Support" if context["portal_is_support"] else "Your Mitel accounts")
         return super().index(request, context)
 
+    def logout(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        """The portal's Sign out button is the site's own sign-out, with its audit and message."""
+        from signin.signout import signout
 
-def dashboard_rows(user) -> list[dict]:
-    """The signed-in contact's accounts, with their roles and the pages those roles open."""
-    rows = []
-    memberships = Membership.objects.filter(user=user).select_related("account").order_by("account__name")
-    for membership in memberships:
-        roles = membership.roles
-        if not roles:
-            continue
-        abilities = set().union(*(ROLE_ABILITIES[role] for role in roles))
-        account = membership.account
-        query = urlencode({"account": account.account_number})
-        connection = getattr(account, "sso_connection", None)
-        sso_url = ""
-        if Ability.MANAGE_SSO in abilities:  # the guided set-up, whatever the account uses now
-            sso_url = reverse("admin:sso_ssoconnection_setup", args=[account.account_number])
-        elif connection is not None and Ability.VIEW_SSO in abilities:
-            sso_url = reverse("admin:sso_ssoconnection_change", args=[connection.pk])
-        rows.append({
-            "account": account,
-            "roles": [role.label for role in roles],
-            "account_url": reverse("admin:accounts_mitelaccount_change", args=[account.pk]),
-            "users_url": (f"{reverse('admin:accounts_user_changelist')}?{query}"
-                          if Ability.VIEW_USERS in abilities else ""),
-            "sso_url": sso_url,
-            "audit_url": (f"{reverse('admin:accounts_auditevent_changelist')}?{query}"
-                          if Ability.VIEW_AUDIT in abilities else ""),
-        })
-    return rows
+        return signout(request)
 
 
 # Lookups a changelist URL may carry for a field named in list_filter or date_hierarchy. Anything
@@ -195,6 +192,24 @@ class PortalModelAdmin(admin.ModelAdmin):
 
     view_on_site = False
 
+    def get_list_display(self, request: HttpRequest):
+        """Yes/no columns as words: Django's red and green icons say nothing to a screen reader
+        that "Yes" would not, and nothing at all to some people who see them."""
+        return [yes_no_column(self, name) for name in super().get_list_display(request)]
+
+    def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
+        """Mitel's help in place of Django's, on fields to edit and on read-only ones alike."""
+        label = self.opts.label_lower
+        wording = {name: text for (model, name), text in HELP_TEXTS.items() if model == label}
+        if wording:
+            kwargs["help_texts"] = {**wording, **(kwargs.get("help_texts") or {})}
+        return super().get_form(request, obj, change, **kwargs)
+
+    def render_change_form(self, request: HttpRequest, context, add=False, change=False, form_url="",
+                           obj=None):
+        context.setdefault("show_save_and_add_another", False)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     @staticmethod
     def in_accounts_where(request: HttpRequest, queryset, ability: Ability):
         """``queryset`` (of objects with an ``account``) narrowed to the accounts where the viewer
@@ -221,6 +236,7 @@ class PortalModelAdmin(admin.ModelAdmin):
             context = {**self.admin_site.each_context(request), "title": _("Bad search"),
                        "problem": problem, "changelist_url": request.path}
             return TemplateResponse(request, "admin/portal/bad_query.html", context, status=400)
+        extra_context = {"title": capfirst(self.opts.verbose_name_plural), **(extra_context or {})}
         return super().changelist_view(request, extra_context)
 
     def lookup_allowed(self, lookup: str, value, request: HttpRequest) -> bool:
@@ -243,6 +259,42 @@ class PortalModelAdmin(admin.ModelAdmin):
             ):
                 return True
         return False
+
+
+# Mitel's words for the help Django's own models carry (the User model's flags come from Django).
+HELP_TEXTS = {
+    ("accounts.user", "is_active"): "Clear this to stop the person signing in, rather than deleting them.",
+    ("accounts.user", "is_staff"): "Mitel staff: opens the Connect Portal without a contact role.",
+    ("accounts.user", "is_superuser"): "Mitel administrators only: every page and every action.",
+    ("accounts.user", "groups"): "What a Mitel staff member may do, for example Support staff.",
+    ("accounts.user", "user_permissions"): "",
+}
+
+
+def yes_no_column(model_admin: admin.ModelAdmin, name):
+    """``name`` of ``list_display``, or, for a yes/no column, a column that says Yes or No."""
+    if not isinstance(name, str):
+        return name
+    attribute = getattr(model_admin, name, None)
+    try:
+        field = model_admin.opts.get_field(name) if attribute is None else None
+    except FieldDoesNotExist:
+        return name
+    if field is not None and field.get_internal_type() != "BooleanField":
+        return name
+    if field is None and not getattr(attribute, "boolean", False):
+        return name
+
+    def column(obj):
+        value = attribute(obj) if field is None else getattr(obj, name)
+        return "Yes" if value else "No"
+
+    column.__name__ = name
+    column.short_description = (getattr(attribute, "short_description", name) if field is None
+                                else field.verbose_name)
+    column.admin_order_field = (getattr(attribute, "admin_order_field", None) if field is None
+                                else name)
+    return column
 
 
 class ReadOnlyPortalAdmin(PortalModelAdmin):

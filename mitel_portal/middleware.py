@@ -1,8 +1,11 @@
 """Middleware of the whole site."""
 
+import zoneinfo
+from functools import cache
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
 
 
@@ -58,3 +61,45 @@ class UiLocalesMiddleware:
             secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
             samesite=settings.LANGUAGE_COOKIE_SAMESITE)
         return response
+
+
+TIMEZONE_COOKIE = "mitel_tz"
+TIMEZONE_SESSION_KEY = "timezone"
+
+
+@cache
+def _known_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def known_zone(name: str) -> str:
+    """``name`` when it is an IANA time zone this system knows (``Europe/Paris``), else ""."""
+    return name if len(name) <= 64 and name in _known_zones() else ""
+
+
+class TimezoneMiddleware:
+    """Shows times in the viewer's time zone: the browser's, as static/js/timezone.js reports it.
+
+    The script sets the ``mitel_tz`` cookie from ``Intl.DateTimeFormat``; a name zoneinfo knows is
+    kept in the session and activated for the request. Anything else is ignored: times stay in UTC,
+    and the format names the zone either way.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        zone = known_zone(request.COOKIES.get(TIMEZONE_COOKIE, ""))
+        session = getattr(request, "session", None)
+        if session is not None:
+            if zone and session.get(TIMEZONE_SESSION_KEY) != zone:
+                session[TIMEZONE_SESSION_KEY] = zone
+            zone = zone or known_zone(str(session.get(TIMEZONE_SESSION_KEY, "")))
+        if zone:
+            timezone.activate(zoneinfo.ZoneInfo(zone))
+        else:
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

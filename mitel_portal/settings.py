@@ -101,6 +101,8 @@ MIDDLEWARE = [
     "accounts.middleware.SessionScopeMiddleware",
     "accounts.middleware.PasswordExpiryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Times in the viewer's own time zone (static/js/timezone.js sets it; README "Connect Portal").
+    "mitel_portal.middleware.TimezoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -442,12 +444,14 @@ LANGUAGES = [
     ("it", "Italiano"),
     ("nl", "Nederlands"),
 ]
-LOCALE_PATHS = [BASE_DIR / "locale"]
 LANGUAGE_COOKIE_NAME = "mitel_language"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SECURE = HTTPS
+# Mitel's words over Django admin's (locale/en) and a readable date format naming the time zone.
+LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["mitel_portal.formats"]
 
 LOGGING = {
     "version": 1,

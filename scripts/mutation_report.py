@@ -1,10 +1,10 @@
 """The kill rate of each mutated module after `mutmut run` (`make mutation` prints it).
 
-Reads mutmut's own results (mutants/<module>.meta, as `mutmut results` does) for every module in
-[tool.mutmut] only_mutate, and leaves out the equivalent mutants listed by hand, with a reason, in
-scripts/mutation-equivalents.txt. Timeouts count as killed: the tests noticed. "No tests" mutants
-count as survivors: nothing would notice. Mutants not run yet (a run limited to some modules) are
-shown, and a module none of whose mutants ran gets no rate.
+Reads mutmut's own results (mutants/<module>.meta, as `mutmut results` does) for every module of
+[tool.mutation.modules] in pyproject.toml, and leaves out the equivalent mutants listed by hand,
+with a reason, in scripts/mutation-equivalents.txt. Timeouts count as killed: the tests noticed.
+"No tests" mutants count as survivors: nothing would notice. Mutants not run yet (a run stopped
+early) are shown, and a module none of whose mutants ran is shown as not run.
 
 Exit status 1 when a module that was run misses its target: 95 % for modules of at most 200 lines,
 90 % for longer ones. `--list` also prints every surviving mutant's name.
@@ -36,11 +36,11 @@ def equivalents() -> dict[str, str]:
 
 
 def main(argv: list[str]) -> int:
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
+    modules = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutation"]["modules"]
     listed = equivalents()
     seen: set[str] = set()
     rows, survivors, failing = [], [], []
-    for module in config["only_mutate"]:
+    for module in sorted(modules, key=lambda m: len((ROOT / m).read_text().splitlines())):
         meta = ROOT / "mutants" / f"{module}.meta"
         if not meta.exists():
             rows.append((module, None))
@@ -79,7 +79,8 @@ def main(argv: list[str]) -> int:
         print(f"| {module:<32} | {count['lines']:>5} | {total:>7} | {count['equivalent']:>10} | "
               f"{count['killed']:>6} | {count['survived']:>8} | {count['not run']:>7} | {rate:>9} | "
               f"{target:>4} % |")
-    for name in sorted(set(listed) - seen):
+    ran = {module.removesuffix(".py").replace("/", ".") + "." for module, count in rows if count}
+    for name in sorted(n for n in set(listed) - seen if n.startswith(tuple(ran))):
         print(f"note: {name} is listed as equivalent but mutmut has no such mutant (source changed?)",
               file=sys.stderr)
     if "--list" in argv and survivors:

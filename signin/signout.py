@@ -1,5 +1,6 @@
 """``/signout/``: POST ends the session; GET asks first (a link must not sign anyone out)."""
 
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -15,6 +16,7 @@ from .flow import is_local_url
 def signout(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         logout(request)  # flushes the session: the old cookie opens nothing
+        messages.success(request, "You have signed out.")
         target = request.POST.get("next", "")
         return redirect(target if target and is_local_url(request, target) else "signin:signin")
     return TemplateResponse(request, "signin/signout.html", {})

@@ -7,4 +7,4 @@ class SsoConfig(AppConfig):
     verbose_name = _("Single Sign On")
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (connects the signal receivers)
+        from . import checks, receivers  # noqa: F401  (registers the checks, connects the receivers)

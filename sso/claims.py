@@ -31,6 +31,36 @@ def _claim(document: dict, name: str) -> str:
     return value
 
 
+def _saml_value(answer, name: str) -> str:
+    """The first value of attribute ``name`` in a verified SAML assertion (``NameID``: its subject)."""
+    if name == "NameID":
+        return answer.name_id
+    values = answer.attributes.get(name) or []
+    return next((value for value in values if isinstance(value, str) and value.strip()), "")
+
+
+def identity_from_assertion(authentication: str, answer, *, username_attribute: str = "") -> SsoIdentity:
+    """The identity in a verified SAML assertion (``sso.saml.SamlAnswer``), per the provider's mapping.
+
+    ``username_attribute`` is the connection's own choice, where its identity provider sends the
+    username elsewhere than usual.
+    """
+    mapping = providers.get(authentication).saml
+    username, source = "", ""
+    for name in (username_attribute,) if username_attribute else mapping.username:
+        username = _saml_value(answer, name)
+        if username:
+            source = name
+            break
+    subject = next((value for name in mapping.subject if (value := _saml_value(answer, name))), "")
+    return SsoIdentity(
+        issuer=answer.issuer,
+        subject=subject,
+        username=canonical_username(username),
+        username_claim=source,
+    )
+
+
 def identity_from_claims(authentication: str, *, id_token: dict, userinfo: dict) -> SsoIdentity:
     """The identity in ``id_token`` (verified) and ``userinfo`` (same ``sub``), per the provider's mapping."""
     mapping = providers.get(authentication).claims

@@ -24,6 +24,10 @@ class SsoConnection(models.Model):
     kept in step by ``sso.services.connections.save_connection``.
     """
 
+    class Protocol(models.TextChoices):
+        OIDC = "oidc", "OpenID Connect"
+        SAML = "saml", "SAML 2.0"
+
     account = models.OneToOneField(
         MitelAccount, on_delete=models.CASCADE, related_name="sso_connection"
     )
@@ -31,10 +35,11 @@ class SsoConnection(models.Model):
     # becomes this only when a contact turns Single Sign On on (``sso.services.setup``): until
     # then the account keeps taking passwords while the connection is set up and tested.
     identity_provider = models.CharField("identity provider", max_length=16, blank=True)
+    protocol = models.CharField(max_length=8, choices=Protocol.choices, default=Protocol.OIDC)
     tenant_id = models.CharField("Entra ID tenant ID", max_length=64, blank=True)
     issuer_url = models.URLField("issuer URL", blank=True)
     # 191: what allauth's SocialApp, where they are used, can hold.
-    client_id = models.CharField("client ID", max_length=191)
+    client_id = models.CharField("client ID", max_length=191, blank=True)
     client_secret = models.CharField("client secret", max_length=191, blank=True)
     social_app = models.OneToOneField(
         "socialaccount.SocialApp",
@@ -44,6 +49,16 @@ class SsoConnection(models.Model):
         related_name="sso_connection",
         editable=False,
     )
+    # SAML 2.0: the identity provider as its metadata describes it (``sso.saml``).
+    saml_metadata_url = models.URLField("SAML metadata URL", max_length=500, blank=True)
+    saml_idp_entity_id = models.CharField("identity provider entity ID", max_length=500, blank=True)
+    saml_sso_url = models.URLField("identity provider sign-on URL", max_length=500, blank=True)
+    # Base64 DER, at most two: the provider's current certificate and the next (or previous).
+    saml_certificates = models.JSONField("signing certificates", default=list, blank=True)
+    saml_username_attribute = models.CharField(
+        "username attribute", max_length=255, blank=True,
+        help_text="The SAML attribute that holds the Mitel username, or NameID. Leave empty for the "
+        "identity provider's usual one.")
     updated_at = models.DateTimeField(auto_now=True)
     # The last passing "Test connection": who ran it, when, the username the provider asserted,
     # and a keyed digest of the settings it ran with. Any later change of the settings makes
@@ -81,6 +96,9 @@ class SsoConnection(models.Model):
         """A keyed digest of everything a sign-in through this connection depends on."""
         parts = (self.provider.key if self.provider else "", self.issuer if self.provider else "",
                  self.client_id, self.client_secret)
+        if self.is_saml:
+            parts = (*parts, self.protocol, self.saml_sso_url, *self.saml_certificates,
+                     self.saml_username_attribute)
         return salted_hmac("sso.SsoConnection.settings", "\x00".join(parts), algorithm="sha256").hexdigest()
 
     @property
@@ -90,7 +108,20 @@ class SsoConnection(models.Model):
                     and self.tested_settings == self.settings_digest())
 
     @property
+    def is_saml(self) -> bool:
+        return self.protocol == self.Protocol.SAML
+
+    @property
+    def is_ready(self) -> bool:
+        """Whether a sign-in can start: the SocialApp (OpenID Connect) or the metadata (SAML) is there."""
+        if self.is_saml:
+            return bool(self.saml_idp_entity_id and self.saml_sso_url and self.saml_certificates)
+        return self.social_app_id is not None
+
+    @property
     def issuer(self) -> str:
+        if self.is_saml:
+            return self.saml_idp_entity_id
         provider = self.provider
         return provider.issuer(self) if provider else self.issuer_url.rstrip("/")
 
@@ -105,6 +136,16 @@ class SsoConnection(models.Model):
         self.client_id = self.client_id.strip()
         if self.identity_provider and providers.find(self.identity_provider) is None:
             raise ValidationError({"identity_provider": "Choose one of the identity providers offered."})
+        if self.is_saml:
+            errors = {}
+            if not (self.saml_idp_entity_id and self.saml_sso_url and self.saml_certificates):
+                errors["saml_metadata_url"] = ("Give the identity provider's SAML metadata: its URL, "
+                                               "or upload the metadata file.")
+            if self.saml_metadata_url and (message := issuer_url_error(self.saml_metadata_url)):
+                errors["saml_metadata_url"] = message.replace("issuer URL", "metadata URL")
+            if errors:
+                raise ValidationError(errors)
+            return
         errors = self.provider.clean(self) if self.provider else {}
         if self.issuer_url and "issuer_url" not in errors:
             if message := issuer_url_error(self.issuer_url):
@@ -139,3 +180,57 @@ class LinkedIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} at {self.issuer}"
+
+
+class SamlRequest(models.Model):
+    """An AuthnRequest we sent, keyed by its ID: what the answer to it may do.
+
+    The identity provider posts its answer cross-site, so the browser's session cookie
+    (``SameSite=Lax``) does not come with it: the Assertion Consumer Service finds the sign-in here,
+    by the ``InResponseTo`` of the answer and its ``RelayState``. The answer is taken once
+    (``answered_at``); the verified identity waits here until the same browser comes back to
+    ``continue_path`` with its session, whose flow must be ``flow_id`` (``sso.services.saml_login``).
+    """
+
+    class Purpose(models.TextChoices):
+        SIGN_IN = "signin", "sign-in"
+        TEST = "test", "test of the connection"
+
+    request_id = models.CharField(max_length=100, unique=True)
+    connection = models.ForeignKey(SsoConnection, on_delete=models.CASCADE, related_name="saml_requests")
+    purpose = models.CharField(max_length=8, choices=Purpose.choices, default=Purpose.SIGN_IN)
+    relay_state = models.CharField(max_length=64)
+    flow_id = models.CharField(max_length=64, blank=True)
+    username = models.CharField(max_length=255, blank=True)
+    acting_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    continue_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    continued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "SAML request"
+        indexes = [models.Index(fields=["expires_at"], name="samlrequest_expires")]
+
+    def __str__(self) -> str:
+        return self.request_id
+
+
+class SamlAssertion(models.Model):
+    """An assertion ID already taken from an identity provider, kept while the assertion is valid."""
+
+    issuer = models.CharField(max_length=500)
+    assertion_id = models.CharField(max_length=255)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "SAML assertion seen"
+        constraints = [models.UniqueConstraint(fields=["issuer", "assertion_id"],
+                                               name="samlassertion_issuer_id")]
+        indexes = [models.Index(fields=["expires_at"], name="samlassertion_expires")]
+
+    def __str__(self) -> str:
+        return self.assertion_id

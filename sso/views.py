@@ -7,13 +7,14 @@ from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView
 from django.core.exceptions import MultipleObjectsReturned
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 from requests import RequestException
 
 from .models import SsoConnection
 from .oidc import MitelOIDCAdapter, is_mitel_app
 from .services.login import provider_error, start_login
+from .services.saml_login import continue_saml, receive_response
 
 
 @never_cache
@@ -47,3 +48,37 @@ def callback(request: HttpRequest, provider_id: str) -> HttpResponse:
         return provider_error(request, provider, error=None, exception=exc, extra_context={})
 
 
+
+
+def _saml_connection(provider_id: str) -> SsoConnection:
+    connection = SsoConnection.objects.select_related("account").filter(
+        account__account_number=provider_id.removeprefix("mitel-"), protocol=SsoConnection.Protocol.SAML,
+    ).first()
+    if connection is None or connection.provider_id != provider_id or not connection.is_ready:
+        raise Http404
+    return connection
+
+
+@never_cache
+@require_GET
+def saml_metadata(request: HttpRequest, provider_id: str) -> HttpResponse:
+    """Our SAML metadata for one connection (its URL is also our SP entity ID)."""
+    from . import saml
+
+    connection = _saml_connection(provider_id)
+    return HttpResponse(saml.sp_metadata(connection), content_type="application/samlmetadata+xml")
+
+
+@never_cache
+@csrf_exempt  # the identity provider posts cross-site; the answer's own checks stand in for CSRF
+@require_POST
+def saml_acs(request: HttpRequest, provider_id: str) -> HttpResponse:
+    """The Assertion Consumer Service of one SAML connection (``sso.services.saml_login``)."""
+    return receive_response(request, _saml_connection(provider_id))
+
+
+@never_cache
+@require_GET
+def saml_continue(request: HttpRequest, token: str) -> HttpResponse:
+    """Back on our own site with the session cookie, after the Assertion Consumer Service."""
+    return continue_saml(request, token)

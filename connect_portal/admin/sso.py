@@ -3,7 +3,9 @@
 Contacts set Single Sign On up, test it and turn it on or off on the guided page
 (``connect_portal.admin.sso_setup``, under this admin's URLs); "Add SSO connection" leads there.
 The form shows the fields the account's identity provider needs, under its names, and the
-redirect URI to register there (``sso.providers``).
+redirect URI to register there (``sso.providers``). A connection speaks OpenID Connect or SAML 2.0
+(``protocol``); for SAML it shows the SP entity ID and Assertion Consumer Service URL to register,
+and takes the identity provider's metadata by URL or as an uploaded file.
 
 The client secret is write-only for everyone: no form, list, export or history shows it, and it
 cannot be filtered or searched on. A contact who manages an account may set a new one; support
@@ -17,22 +19,26 @@ from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from requests import RequestException
 
 from accounts.models import MitelAccount
 from accounts.services.memberships import Ability, accounts_visible_to
-from sso import providers
+from sso import providers, saml
 from sso.models import SsoConnection
 from sso.oidc import callback_uri
 from sso.providers import Provider
+from sso.services.connections import load_saml_metadata
 from sso.services.edits import change_connection
 
 from ..site import PortalModelAdmin, anywhere, may_in_account, per_request
 from . import sso_setup
 
 SECRET_HELP = _("The current secret is never shown. Leave empty to keep it.")
+OIDC_FIELDS = ("tenant_id", "issuer_url", "client_id", "new_client_secret")
+SAML_FIELDS = ("saml_metadata_url", "saml_metadata_file", "saml_username_attribute")
 
 # allauth's own admin shows SocialApp secrets and would let them drift from the SSO connections
 # that own them: the connection is the one place to edit them. Importing allauth's admin first
@@ -52,16 +58,30 @@ class SsoConnectionForm(forms.ModelForm):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text=SECRET_HELP,
     )
+    saml_metadata_file = forms.FileField(
+        label="Or upload the SAML metadata file", required=False,
+        help_text="The Federation Metadata XML file from the identity provider, instead of its URL.",
+    )
     provider: Provider | None = None  # the account's, set by SsoConnectionAdmin.get_form
 
     class Meta:
         model = SsoConnection
-        fields = ("account", "tenant_id", "issuer_url", "client_id")
+        fields = ("account", "protocol", "tenant_id", "issuer_url", "client_id", "saml_metadata_url",
+                  "saml_username_attribute")
+        labels = {"protocol": "Sign-on protocol"}
+        help_texts = {
+            "protocol": "SAML 2.0 is what Mitel's own set-up guides use (the Mitel Connect gallery "
+                        "application in Microsoft Entra ID, or a SAML app integration in Okta).",
+            "saml_metadata_url": "The identity provider's SAML metadata URL (in Entra ID: App Federation "
+                                 "Metadata Url; in Okta: Metadata URL). Read again on every save, so "
+                                 "saving picks up a new signing certificate.",
+        }
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if self.provider is None:  # no account chosen yet: the account alone
-            del self.fields["new_client_secret"]
+            for name in ("new_client_secret", "saml_metadata_file"):
+                self.fields.pop(name, None)
         for wanted in self.provider.fields if self.provider else ():
             name = "new_client_secret" if wanted.name == "client_secret" else wanted.name
             if name not in self.fields:
@@ -73,7 +93,8 @@ class SsoConnectionForm(forms.ModelForm):
                 field.label = format_lazy(_("{field} (new)"), field=wanted.label)
                 field.help_text = f"{wanted.help_text} {SECRET_HELP}".strip()
             else:
-                field.required = wanted.required
+                field.required = False  # only for OpenID Connect: checked in clean
+                field.wanted = wanted.required
 
     def clean(self):
         """The provider's rules run in ``SsoConnection.clean``; here, what only the form knows."""
@@ -84,16 +105,46 @@ class SsoConnectionForm(forms.ModelForm):
         if not account.uses_sso and not self.instance.pk:
             self.add_error("account" if "account" in self.fields else None,
                            "This account signs in with Mitel passwords, not Single Sign On.")
-        needs_secret = "new_client_secret" in self.fields and not self.instance.pk
+        if cleaned.get("protocol") == SsoConnection.Protocol.SAML:
+            self._read_saml_metadata(cleaned)
+            return cleaned
+        for name in OIDC_FIELDS:
+            field = self.fields.get(name)
+            if getattr(field, "wanted", False) and not cleaned.get(name) and name not in self.errors:
+                self.add_error(name, "This field is required.")
+        needs_secret = "new_client_secret" in self.fields and not self.instance.client_secret
         if needs_secret and not cleaned.get("new_client_secret"):
             self.add_error("new_client_secret", "A new connection needs the client secret.")
         return cleaned
+
+    def _read_saml_metadata(self, cleaned: dict) -> None:
+        """Fill the connection's identity provider from the uploaded file, or from the URL."""
+        upload = cleaned.get("saml_metadata_file")
+        url = cleaned.get("saml_metadata_url", "")
+        connection = self.instance
+        connection.saml_metadata_url = url
+        where = "saml_metadata_file" if upload else "saml_metadata_url"
+        try:
+            if upload:
+                if upload.size > saml.MAX_DOCUMENT_BYTES:
+                    raise saml.SamlRejected("metadata", "the file is too large")
+                load_saml_metadata(connection, document=upload.read())
+            elif url:
+                load_saml_metadata(connection)
+            elif not connection.saml_certificates:
+                self.add_error("saml_metadata_url", "Give the identity provider's SAML metadata URL, "
+                               "or upload its metadata file.")
+        except saml.SamlRejected as rejected:
+            self.add_error(where, f"This is not usable SAML metadata of an identity provider "
+                           f"({rejected}).")
+        except RequestException as exc:
+            self.add_error(where, f"The metadata could not be read from this URL: {exc}")
 
 
 @admin.register(SsoConnection)
 class SsoConnectionAdmin(PortalModelAdmin):
     form = SsoConnectionForm
-    list_display = ("account", "provider", "client_id", "secret_set", "updated_at")
+    list_display = ("account", "provider", "protocol", "client_id", "secret_set", "updated_at")
     list_select_related = ("account",)
     list_filter = ("account__authentication",)
     search_fields = ("account__name", "account__account_number", "client_id")
@@ -192,23 +243,34 @@ class SsoConnectionAdmin(PortalModelAdmin):
                 "fields": ["account"],
                 "description": "Choose the account: the settings its identity provider needs follow.",
             })]
-        fields = ["account"]
+        fields = []
         for wanted in provider.fields:
             if wanted.name == "client_secret":
                 continue
             if wanted.test_only and not (settings.DEBUG or getattr(obj, wanted.name, "")):
                 continue
             fields.append(wanted.name)
-        if obj is None or self.has_change_permission(request, obj):
-            fields.append("new_client_secret")
-        else:
-            fields.append("secret_set")
+        editable = obj is None or self.has_change_permission(request, obj)
+        fields.append("new_client_secret" if editable else "secret_set")
         uri = callback_uri(request, SsoConnection.provider_id_for(account))
         help_ = format_html(provider.redirect_help, uri=uri)
-        return [(provider.name, {"fields": fields, "description": help_})]
+        named = SsoConnection(account=account)
+        saml_help = format_html(provider.saml_help, entity_id=saml.sp_entity_id(named),
+                                acs_url=saml.acs_url(named))
+        saml_fields = ["sp_entity_id", "acs_url", *(SAML_FIELDS if editable else ("saml_metadata_url",)),
+                       "saml_identity_provider", "saml_signing_certificates"]
+        if not editable:
+            saml_fields.append("saml_username_attribute")
+        return [
+            (provider.name, {"fields": ["account", "protocol"]}),
+            ("OpenID Connect", {"fields": fields, "description": help_}),
+            ("SAML 2.0", {"fields": saml_fields, "description": saml_help}),
+        ]
 
     def get_readonly_fields(self, request, obj=None):
-        return ("account", "secret_set") if obj is not None else ("secret_set",)
+        shown = ("secret_set", "sp_entity_id", "acs_url", "saml_identity_provider",
+                 "saml_signing_certificates")
+        return ("account", *shown) if obj is not None else shown
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "account":
@@ -226,6 +288,33 @@ class SsoConnectionAdmin(PortalModelAdmin):
         provider = connection.provider
         name = provider.name if provider else "?"
         return name if connection.account.uses_sso else f"{name} (off)"
+
+    def _named(self, connection: SsoConnection | None) -> SsoConnection | None:
+        return connection if connection is not None and connection.account_id else None
+
+    @admin.display(description="SP entity ID (Identifier)")
+    def sp_entity_id(self, connection: SsoConnection | None) -> str:
+        named = self._named(connection)
+        return saml.sp_entity_id(named) if named else "Shown once the account is chosen."
+
+    @admin.display(description="Assertion Consumer Service URL (Reply URL)")
+    def acs_url(self, connection: SsoConnection | None) -> str:
+        named = self._named(connection)
+        return saml.acs_url(named) if named else "Shown once the account is chosen."
+
+    @admin.display(description="identity provider")
+    def saml_identity_provider(self, connection: SsoConnection | None) -> str:
+        if connection is None or not connection.saml_idp_entity_id:
+            return "Read from the metadata when you save."
+        return format_html("{}<br>Sign-on URL: {}", connection.saml_idp_entity_id, connection.saml_sso_url)
+
+    @admin.display(description="signing certificates accepted")
+    def saml_signing_certificates(self, connection: SsoConnection | None) -> str:
+        if connection is None or not connection.saml_certificates:
+            return "Read from the metadata when you save."
+        return format_html_join(
+            "", "<p>{}, valid until {} (SHA-256 {})</p>",
+            (saml.describe_certificate(c) for c in connection.saml_certificates))
 
     @admin.display(description=_("client secret set"), boolean=True)
     def secret_set(self, connection: SsoConnection) -> bool:

@@ -7,9 +7,10 @@ package registers them all. Adding a provider is adding a module (and its tests)
 import importlib
 import pkgutil
 
-from .base import ClaimsMapping, ConnectionField, Provider
+from .base import ClaimsMapping, ConnectionField, Provider, SamlMapping
 
-__all__ = ["ClaimsMapping", "ConnectionField", "Provider", "all", "find", "get", "register", "unregister"]
+__all__ = ["ClaimsMapping", "ConnectionField", "Provider", "SamlMapping", "all", "find", "get", "register",
+           "unregister"]
 
 _registry: dict[str, Provider] = {}
 

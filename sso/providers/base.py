@@ -27,6 +27,17 @@ class ClaimsMapping:
 
 
 @dataclass(frozen=True)
+class SamlMapping:
+    """Where one identity provider puts the enterprise username, and a stable ID, in a SAML assertion.
+
+    Names are attribute names, tried in order; ``NameID`` means the assertion's subject NameID.
+    """
+
+    username: tuple[str, ...]
+    subject: tuple[str, ...] = ("NameID",)
+
+
+@dataclass(frozen=True)
 class ConnectionField:
     """A field of ``SsoConnection`` the provider needs, named as the provider's own console names it.
 
@@ -59,9 +70,13 @@ class Provider:
     name: ClassVar[str]  # as people know it: "Okta"
     beta: ClassVar[bool] = False  # offered only to accounts in the beta (MitelAccount.okta_beta)
     claims: ClassVar[ClaimsMapping]
+    saml: ClassVar[SamlMapping] = SamlMapping(username=("NameID",))
     fields: ClassVar[tuple[ConnectionField, ...]]
     # Where to register the redirect URI at the provider; "{uri}" is replaced by the full URI.
     redirect_help: ClassVar[str]
+    # Where to register a SAML connection; "{entity_id}" and "{acs_url}" are replaced.
+    saml_help: ClassVar[str] = ("At your identity provider, register the SP entity ID {entity_id} and "
+                                "the Assertion Consumer Service URL {acs_url}.")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.key}>"

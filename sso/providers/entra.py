@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from .base import ClaimsMapping, ConnectionField, Provider, is_loopback
+from .base import ClaimsMapping, ConnectionField, Provider, SamlMapping, is_loopback
 
 ISSUER = "https://login.microsoftonline.com/{tenant}/v2.0"
 # The Directory (tenant) ID as Entra shows it. Names like "common" or "organizations" would let
@@ -20,6 +20,15 @@ class EntraId(Provider):
     # preferred_username (the UPN) is in the ID token only; userinfo lacks it. The e-mail claim is
     # not verified by Microsoft (nOAuth), so it counts only when marked verified.
     claims = ClaimsMapping(username=("preferred_username", "upn", "email"))
+    # The "Mitel Connect" gallery application's claims: the UPN in .../claims/name, and the object ID,
+    # which never changes, as the identity's subject (the NameID may be the UPN, which can).
+    saml = SamlMapping(
+        username=("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name", "NameID"),
+        subject=("http://schemas.microsoft.com/identity/claims/objectidentifier", "NameID"),
+    )
+    saml_help = ("In Microsoft Entra ID, in the Mitel Connect enterprise application, Single sign-on, "
+                 "SAML, Basic SAML Configuration, enter Identifier (Entity ID) {entity_id} and Reply URL "
+                 "(Assertion Consumer Service URL) {acs_url}. Then copy the App Federation Metadata Url.")
     fields = (
         ConnectionField("tenant_id", _("Directory (tenant) ID"), required=False,
                         help_text=_("On the Overview page of the app registration in Microsoft Entra ID, "

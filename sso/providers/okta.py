@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from .base import ClaimsMapping, ConnectionField, Provider
+from .base import ClaimsMapping, ConnectionField, Provider, SamlMapping
 
 
 class Okta(Provider):
@@ -11,6 +11,10 @@ class Okta(Provider):
     beta = True
     # preferred_username is the Okta login, in the ID token and userinfo alike.
     claims = ClaimsMapping(username=("preferred_username", "email"))
+    # Okta's SAML app integrations send the Okta username (an e-mail address) as the NameID.
+    saml = SamlMapping(username=("NameID",))
+    saml_help = ("In Okta, in the SAML 2.0 app integration, enter Single sign-on URL {acs_url} and "
+                 "Audience URI (SP Entity ID) {entity_id}. Then copy the Metadata URL from the Sign On tab.")
     fields = (
         ConnectionField("issuer_url", _("Okta org or authorization server URL"),
                         help_text=_("Your Okta org URL, e.g. https://example.okta.com, or a custom "

@@ -13,7 +13,8 @@ from accounts.services import audit
 from ..models import SsoConnection
 from .connections import save_connection
 
-AUDITED_FIELDS = ("tenant_id", "issuer_url", "client_id")
+AUDITED_FIELDS = ("protocol", "tenant_id", "issuer_url", "client_id", "saml_metadata_url",
+                  "saml_idp_entity_id", "saml_sso_url", "saml_certificates", "saml_username_attribute")
 
 
 def change_connection(

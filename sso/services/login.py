@@ -1,9 +1,10 @@
 """Single Sign On for the sign-in flow: going to the account's identity provider and coming back.
 
 ``start_login`` runs on the SSO step's button; ``complete_login`` runs when allauth has a verified
-answer (``sso.adapter``); ``provider_error`` when it has none. Every refusal renders a page in the
-portal's look and writes an audit event. Nobody is signed in here: the flow records the proof and
-``signin.controller.finish`` signs in, as for passwords.
+answer (``sso.adapter``); ``provider_error`` when it has none. SAML connections start and come back
+through ``sso.services.saml_login``; both protocols end in ``conclude``, the one place that decides.
+Every refusal renders a page in the portal's look and writes an audit event. Nobody is signed in
+here: the flow records the proof and ``signin.controller.finish`` signs in, as for passwords.
 
 ``start_test`` sends a contact setting Single Sign On up through the same provider redirect; its
 answer comes back through the same callback and the same ID-token checks (``sso.oidc``), then
@@ -33,7 +34,7 @@ from accounts.services import audit, domains, lockouts
 from signin import resume
 
 from .. import providers
-from ..claims import identity_from_claims
+from ..claims import SsoIdentity, identity_from_claims
 from ..models import SsoConnection
 from ..oidc import TokenRejected
 from . import setup
@@ -142,8 +143,9 @@ def idp_name(account: MitelAccount | None) -> str:
 
 
 def refuse(request: HttpRequest, reason: str, *, flow: PausedFlow | None,
-           account: MitelAccount | None, enterprise_username: str = "", **detail: Any) -> HttpResponse:
-    """Record the refusal and render its page."""
+           account: MitelAccount | None, enterprise_username: str = "", username: str = "",
+           **detail: Any) -> HttpResponse:
+    """Record the refusal and render its page (``username``: the Mitel username, where no flow is known)."""
     refusal = REFUSALS[reason]
     account = account or (flow.account if flow else None)
     user = flow.user if flow else None
@@ -153,7 +155,7 @@ def refuse(request: HttpRequest, reason: str, *, flow: PausedFlow | None,
         user=user,
         account=account,
         application=flow.application if flow else None,
-        username=flow.username if flow else "",
+        username=flow.username if flow else username,
         method=account.authentication if account else "",
         reason=reason,
         **({"enterprise_username": enterprise_username} if enterprise_username else {}),
@@ -190,9 +192,13 @@ def start_login(request: HttpRequest) -> HttpResponse:
     account = flow.account
     if account is None or not flow.waiting_for_sso(account.pk):
         return HttpResponseRedirect(flow.url)
-    connection = SsoConnection.objects.filter(account=account, social_app__isnull=False).first()
-    if connection is None:
+    connection = SsoConnection.objects.filter(account=account).first()
+    if connection is None or not connection.is_ready:
         return refuse(request, "not_configured", flow=flow, account=account)
+    if connection.is_saml:
+        from .saml_login import start_saml_login
+
+        return start_saml_login(request, flow, connection)
     try:
         provider = get_adapter(request).get_provider(request, connection.provider_id)
     except (SocialApp.DoesNotExist, MultipleObjectsReturned):
@@ -280,6 +286,17 @@ def complete_login(request: HttpRequest, sociallogin) -> HttpResponse:
     if not _nonce_matches(id_token, state):
         return refuse(request, "invalid_response", flow=flow, account=account, check="nonce")
     identity = identity_from_claims(account.authentication, id_token=id_token, userinfo=userinfo)
+    return conclude(request, flow, account, identity)
+
+
+def conclude(request: HttpRequest, flow: PausedFlow, account: MitelAccount,
+             identity: SsoIdentity) -> HttpResponse:
+    """The identity provider of ``account`` vouched for ``identity`` in this browser's ``flow``: the
+    rules every protocol shares decide whether that proves the flow's user (SECURITY.md 11, 19-21, 43).
+
+    The identity's username must be the flow's Mitel username, under a domain verified for the
+    account; the user active and not locked out; the identity linked to this user only.
+    """
     detail = {"issuer": identity.issuer, "subject": identity.subject}
     user = flow.user
     if user is None or not identity.username or identity.username != flow.username:

@@ -21,14 +21,33 @@ pytestmark = pytest.mark.django_db
 
 def test_alice_signs_in_and_lands_in_the_application(client, demo):
     response = sign_in(client, "alice@acme.example", app="connect-portal",
-                       next="http://127.0.0.1:8000/admin/accounts/")
+                       next="/admin/accounts/")
     assert response.status_code == 302
-    assert response["Location"] == "http://127.0.0.1:8000/admin/accounts/"
+    assert response["Location"] == "/admin/accounts/"
     assert client.session["_auth_user_id"] == str(demo["alice@acme.example"].pk)
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.SIGN_IN)
     assert (event.user.username, event.account.name, event.application.slug, event.method) == (
         "alice@acme.example", "Acme Dental", "connect-portal", "password")
     assert event.ip_address == "127.0.0.1"
+
+
+@pytest.mark.parametrize("wanted", ["http://127.0.0.1:8000/admin/", "//evil.example/admin/",
+                                    "/\\evil.example/admin/", "/me/", "https://evil.example/admin/"])
+def test_the_connect_portal_follows_the_server_it_is_served_from_and_refuses_other_places(
+        client, demo, wanted):
+    """The portal's application is a path of this site: its home and its allowed ``next`` follow
+    whatever address the server answers at, and nothing outside /admin/ is honoured."""
+    response = sign_in(client, "alice@acme.example", app="connect-portal", next=wanted)
+    assert response["Location"] == "/admin/"
+
+
+def test_a_link_deep_into_the_connect_portal_lands_there_after_signing_in(client, demo):
+    wanted = "/admin/accounts/user/?q=mallory"
+    first = client.get(wanted)
+    login = client.get(first["Location"])
+    assert login["Location"].startswith("/signin/?app=connect-portal&next=")
+    start(client, app="connect-portal", next=wanted)
+    assert sign_in(client, "grace@acme.example", app="connect-portal", next=wanted)["Location"] == wanted
 
 
 def test_the_first_screen_names_the_application_and_helps_with_a_forgotten_username(client, demo):
@@ -341,3 +360,19 @@ def test_a_session_without_the_code_of_a_device_set_up_since_signs_in_again(clie
     assert response["Location"].startswith("/signin/?app=connect-portal")
     page = client.get(response["Location"])
     assert page.status_code == 200 and "Sign in to Mitel Connect Portal" in page.content.decode()
+
+
+def test_signing_out_says_so(client, demo):
+    sign_in(client, "alice@acme.example")
+    response = client.post("/signout/", follow=True)
+    assert "You have signed out." in response.content.decode()
+    page = client.get("/signout/").content.decode()
+    assert "<h1>You have signed out</h1>" in page
+
+
+@pytest.mark.parametrize("path", ["/me/", "/admin/"])
+def test_every_signed_in_page_has_a_sign_out_button(client, demo, path):
+    sign_in(client, "alice@acme.example")  # no contact role: /admin/ is "No access"
+    page = client.get(path, follow=True).content.decode()
+    assert re.search(r'<form method="post" action="/signout/">\s*<input type="hidden" '
+                     r'name="csrfmiddlewaretoken"[^>]*>\s*<button type="submit"[^>]*>Sign out</button>', page)

@@ -17,9 +17,13 @@ from tests.conftest import IN_CI
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+IDP_SITE = "saml-idp.test"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
     "--no-first-run", "--disable-component-update", "--disable-sync",
+    # The SAML identity provider of tests/browser/test_saml_journey.py, on a site other than the
+    # portal's (as Entra ID and Okta are), so its form post to the portal is cross-site.
+    f"--host-resolver-rules=MAP {IDP_SITE} 127.0.0.1",
 ]
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 PHONE = {"width": 360, "height": 740}

@@ -105,7 +105,7 @@ def walk(open_browser, viewport, width_name):
     yield "19 sign out", user, "Sign out"
     click(user, "Sign out")
     user.goto("/signout/")
-    yield "20 signed out", user, "Sign out"
+    yield "20 signed out", user, "You have signed out"
 
 
 @pytest.mark.parametrize(("width_name", "viewport"), [("360", PHONE), ("1280", DESKTOP)])

@@ -16,6 +16,9 @@ def change_url(connection: SsoConnection) -> str:
     return f"/admin/sso/ssoconnection/{connection.pk}/change/"
 
 
+SAML = ["saml_metadata_url", "saml_metadata_file", "saml_username_attribute"]
+
+
 def form_fields(page) -> list[str]:
     return list(page.context["adminform"].form.fields)
 
@@ -35,7 +38,8 @@ def test_an_entra_form_with_a_test_issuer_needs_no_tenant_id(client, two_account
     SsoConnection.objects.filter(pk=t.a_connection.pk).update(issuer_url="http://127.0.0.1:9400")
     open_portal_as(client, t.ann)
     page = client.get(change_url(t.a_connection))
-    assert form_fields(page) == ["tenant_id", "issuer_url", "client_id", "new_client_secret"]
+    assert form_fields(page) == ["protocol", "tenant_id", "issuer_url", "client_id", "new_client_secret",
+                                 *SAML]
     response = client.post(change_url(t.a_connection), admin_form_data(page, tenant_id=""))
     assert response.status_code == 302, text_of(response)
     connection = SsoConnection.objects.get(pk=t.a_connection.pk)
@@ -46,7 +50,7 @@ def test_an_entra_form_without_a_test_issuer_asks_for_the_tenant_and_says_which(
     t = two_accounts
     open_portal_as(client, t.ann)
     page = client.get(change_url(t.a_connection))
-    assert form_fields(page) == ["tenant_id", "client_id", "new_client_secret"]
+    assert form_fields(page) == ["protocol", "tenant_id", "client_id", "new_client_secret", *SAML]
     assert "Directory (tenant) ID" in text_of(page) and "Application (client) ID" in text_of(page)
     response = client.post(change_url(t.a_connection), admin_form_data(page, tenant_id="common"))
     assert response.status_code == 200
@@ -56,7 +60,8 @@ def test_an_entra_form_without_a_test_issuer_asks_for_the_tenant_and_says_which(
 def test_an_okta_form_shows_no_tenant_field(client, two_accounts, okta_account):
     open_portal_as(client, two_accounts.ann)
     page = client.get(f"{ADD}?account={okta_account.pk}")
-    assert form_fields(page) == ["account", "issuer_url", "client_id", "new_client_secret"]
+    assert form_fields(page) == ["account", "protocol", "issuer_url", "client_id", "new_client_secret",
+                                 *SAML]
     assert "tenant" not in text_of(page).lower()
     assert "Okta org or authorization server URL" in text_of(page)
     missing = client.post(ADD, admin_form_data(page, client_id="labs", new_client_secret="s"))
@@ -85,7 +90,8 @@ def test_adding_with_several_accounts_to_connect_asks_for_the_account_first(clie
     assert form_fields(page) == ["account"]
     chosen = client.post(ADD, admin_form_data(page, account=str(other.pk)))
     assert chosen.status_code == 200
-    assert form_fields(chosen) == ["account", "tenant_id", "client_id", "new_client_secret"]
+    assert form_fields(chosen) == ["account", "protocol", "tenant_id", "client_id", "new_client_secret",
+                                   *SAML]
     assert not SsoConnection.objects.filter(account=other).exists()
 
 

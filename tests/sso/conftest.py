@@ -45,3 +45,47 @@ def sso(demo, oidc_providers):
         provider.reset()
 
 
+
+
+@pytest.fixture(scope="session")
+def saml_providers():
+    """Real SAML identity providers (pysaml2) on 127.0.0.1: Entra ID-shaped, Okta-shaped, and a rogue."""
+    from .saml_idp import IdentityProvider
+
+    providers = SimpleNamespace(
+        contoso=IdentityProvider("contoso", shape="entra"),
+        initech=IdentityProvider("initech", shape="okta"),
+        rogue=IdentityProvider("rogue", shape="okta"),
+    )
+    yield providers
+    for provider in vars(providers).values():
+        provider.stop()
+
+
+@pytest.fixture
+def saml_sso(demo, saml_providers):
+    """The demo data with Contoso's and Initech's SSO connections switched to SAML, their metadata
+    read from the local identity providers, and erin and frank known there."""
+    from sso.models import SsoConnection
+    from sso.saml import sp_metadata
+    from sso.services.connections import load_saml_metadata, save_connection
+
+    from .saml_idp import ENTRA_EMAIL, ENTRA_NAME, ENTRA_OBJECT_ID
+
+    contoso, initech = saml_providers.contoso, saml_providers.initech
+    for number, provider in (("100003", contoso), ("100004", initech)):
+        connection = SsoConnection.objects.get(account__account_number=number)
+        connection.protocol = SsoConnection.Protocol.SAML
+        connection.saml_metadata_url = provider.metadata_url
+        save_connection(load_saml_metadata(connection))
+        provider.sp_metadata = [sp_metadata(connection)]
+    # Entra ID ("Mitel Connect" gallery app): the UPN in .../claims/name, a pairwise persistent NameID.
+    contoso.add_user("erin", name_id="AAAAAAAAAAAAAAAAAAAAAEdHz4-erin", attributes={
+        ENTRA_NAME: ["Erin@Contoso.example"], ENTRA_OBJECT_ID: ["6d1f0c5e-erin"],
+        ENTRA_EMAIL: ["erin.evans@contoso.example"]})
+    # Okta: the Okta username, an e-mail address, as the NameID; no attributes.
+    initech.add_user("frank", name_id="frank@initech.example")
+    yield SimpleNamespace(users=demo, contoso=contoso, initech=initech, rogue=saml_providers.rogue)
+    for provider in vars(saml_providers).values():
+        provider.reset()
+        provider.sp_metadata = []

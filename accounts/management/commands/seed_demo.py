@@ -36,8 +36,8 @@ USERS = [
 ]
 
 APPLICATIONS = [
-    ("connect-portal", "Mitel Connect Portal", "http://127.0.0.1:8000/admin/",
-     "http://127.0.0.1:8000/\nhttp://localhost:8000/", "before"),
+    # Paths: the portal is this very site, at whatever address and port it is served.
+    ("connect-portal", "Mitel Connect Portal", "/admin/", "/admin/", "before"),
     ("miteam-meetings", "MiTeam Meetings", "https://meetings.mitel.example/",
      "https://meetings.mitel.example/", "before"),
     ("connect-client", "Mitel Connect client", "https://connect.mitel.example/",
@@ -120,6 +120,10 @@ class Command(BaseCommand):
                 defaults={"name": name, "home_url": home, "redirect_urls": redirects,
                           "account_picker": picker},
             )
+        # Databases seeded before the portal's URLs were paths held port 8000 whatever the server's.
+        Application.objects.filter(
+            slug="connect-portal", home_url__startswith="http://127.0.0.1:8000/",
+        ).update(home_url="/admin/", redirect_urls="/admin/")
         Application.objects.get_or_create(slug=DEMO_APP["slug"], defaults=DEMO_APP)
 
     def _sso_connections(self, accounts: dict[str, MitelAccount]) -> None:
