@@ -466,8 +466,8 @@ class Application(AbstractApplication):
     name = models.CharField(max_length=100)
     home_url = models.CharField(
         "home URL", max_length=200, validators=[validate_application_url],
-        help_text="An https:// address, or a path such as /admin/ for a page of this very site "
-        "(whatever address it is served at).",
+        help_text=_("An https:// address, or a path such as /admin/ for a page of this very site "
+        "(whatever address it is served at)."),
     )
     redirect_urls = models.TextField(
         "allowed redirect URLs",

@@ -46,7 +46,9 @@ SAME_AS_ENGLISH = {"Code", "Account", "Later", "Error:", "Home", "Application", 
                    "Invitation", "Invitations", "Action", "E-mail", "Name", "Number", "details",
                    "status", "account", "session", "sessions", "Password", "password", "No", "All",
                    "Filter", "Sign-in status", "Client ID", "Mitel account", "Mitel sign-in",
-                   "Single Sign On", "Applications (OpenID Connect)", "%(when)s UTC"}
+                   "Single Sign On", "Applications (OpenID Connect)", "%(when)s UTC",
+                   # Names: the protocols and the product are the same in every language.
+                   "SAML 2.0", "OpenID Connect", "Connect Portal"}
 
 
 def parse_po(text: str) -> list[dict]:

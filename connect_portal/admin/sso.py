@@ -59,8 +59,8 @@ class SsoConnectionForm(forms.ModelForm):
         help_text=SECRET_HELP,
     )
     saml_metadata_file = forms.FileField(
-        label="Or upload the SAML metadata file", required=False,
-        help_text="The Federation Metadata XML file from the identity provider, instead of its URL.",
+        label=_("Or upload the SAML metadata file"), required=False,
+        help_text=_("The Federation Metadata XML file from the identity provider, instead of its URL."),
     )
     provider: Provider | None = None  # the account's, set by SsoConnectionAdmin.get_form
 
@@ -241,7 +241,7 @@ class SsoConnectionAdmin(PortalModelAdmin):
         if provider is None:
             return [(None, {
                 "fields": ["account"],
-                "description": "Choose the account: the settings its identity provider needs follow.",
+                "description": _("Choose the account: the settings its identity provider needs follow."),
             })]
         fields = []
         for wanted in provider.fields:
@@ -264,7 +264,7 @@ class SsoConnectionAdmin(PortalModelAdmin):
         return [
             (provider.name, {"fields": ["account", "protocol"]}),
             ("OpenID Connect", {"fields": fields, "description": help_}),
-            ("SAML 2.0", {"fields": saml_fields, "description": saml_help}),
+            (_("SAML 2.0"), {"fields": saml_fields, "description": saml_help}),
         ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -292,28 +292,28 @@ class SsoConnectionAdmin(PortalModelAdmin):
     def _named(self, connection: SsoConnection | None) -> SsoConnection | None:
         return connection if connection is not None and connection.account_id else None
 
-    @admin.display(description="SP entity ID (Identifier)")
+    @admin.display(description=_("SP entity ID (Identifier)"))
     def sp_entity_id(self, connection: SsoConnection | None) -> str:
         named = self._named(connection)
-        return saml.sp_entity_id(named) if named else "Shown once the account is chosen."
+        return saml.sp_entity_id(named) if named else _("Shown once the account is chosen.")
 
-    @admin.display(description="Assertion Consumer Service URL (Reply URL)")
+    @admin.display(description=_("Assertion Consumer Service URL (Reply URL)"))
     def acs_url(self, connection: SsoConnection | None) -> str:
         named = self._named(connection)
-        return saml.acs_url(named) if named else "Shown once the account is chosen."
+        return saml.acs_url(named) if named else _("Shown once the account is chosen.")
 
-    @admin.display(description="identity provider")
+    @admin.display(description=_("identity provider"))
     def saml_identity_provider(self, connection: SsoConnection | None) -> str:
         if connection is None or not connection.saml_idp_entity_id:
-            return "Read from the metadata when you save."
-        return format_html("{}<br>Sign-on URL: {}", connection.saml_idp_entity_id, connection.saml_sso_url)
+            return _("Read from the metadata when you save.")
+        return format_html(_("{}<br>Sign-on URL: {}"), connection.saml_idp_entity_id, connection.saml_sso_url)
 
-    @admin.display(description="signing certificates accepted")
+    @admin.display(description=_("signing certificates accepted"))
     def saml_signing_certificates(self, connection: SsoConnection | None) -> str:
         if connection is None or not connection.saml_certificates:
-            return "Read from the metadata when you save."
+            return _("Read from the metadata when you save.")
         return format_html_join(
-            "", "<p>{}, valid until {} (SHA-256 {})</p>",
+            "", _("<p>{}, valid until {} (SHA-256 {})</p>"),
             (saml.describe_certificate(c) for c in connection.saml_certificates))
 
     @admin.display(description=_("client secret set"), boolean=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 if TYPE_CHECKING:
     from sso.models import SsoConnection
@@ -75,8 +75,9 @@ class Provider:
     # Where to register the redirect URI at the provider; "{uri}" is replaced by the full URI.
     redirect_help: ClassVar[str]
     # Where to register a SAML connection; "{entity_id}" and "{acs_url}" are replaced.
-    saml_help: ClassVar[str] = ("At your identity provider, register the SP entity ID {entity_id} and "
-                                "the Assertion Consumer Service URL {acs_url}.")
+    saml_help: ClassVar[str] = gettext_lazy(
+        "At your identity provider, register the SP entity ID {entity_id} and the Assertion Consumer "
+        "Service URL {acs_url}.")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.key}>"

@@ -26,9 +26,9 @@ class EntraId(Provider):
         username=("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name", "NameID"),
         subject=("http://schemas.microsoft.com/identity/claims/objectidentifier", "NameID"),
     )
-    saml_help = ("In Microsoft Entra ID, in the Mitel Connect enterprise application, Single sign-on, "
-                 "SAML, Basic SAML Configuration, enter Identifier (Entity ID) {entity_id} and Reply URL "
-                 "(Assertion Consumer Service URL) {acs_url}. Then copy the App Federation Metadata Url.")
+    saml_help = _("In Microsoft Entra ID, in the Mitel Connect enterprise application, Single sign-on, "
+                  "SAML, Basic SAML Configuration, enter Identifier (Entity ID) {entity_id} and Reply URL "
+                  "(Assertion Consumer Service URL) {acs_url}. Then copy the App Federation Metadata Url.")
     fields = (
         ConnectionField("tenant_id", _("Directory (tenant) ID"), required=False,
                         help_text=_("On the Overview page of the app registration in Microsoft Entra ID, "

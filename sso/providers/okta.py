@@ -13,8 +13,8 @@ class Okta(Provider):
     claims = ClaimsMapping(username=("preferred_username", "email"))
     # Okta's SAML app integrations send the Okta username (an e-mail address) as the NameID.
     saml = SamlMapping(username=("NameID",))
-    saml_help = ("In Okta, in the SAML 2.0 app integration, enter Single sign-on URL {acs_url} and "
-                 "Audience URI (SP Entity ID) {entity_id}. Then copy the Metadata URL from the Sign On tab.")
+    saml_help = _("In Okta, in the SAML 2.0 app integration, enter Single sign-on URL {acs_url} and "
+                  "Audience URI (SP Entity ID) {entity_id}. Then copy the Metadata URL from the Sign On tab.")
     fields = (
         ConnectionField("issuer_url", _("Okta org or authorization server URL"),
                         help_text=_("Your Okta org URL, e.g. https://example.okta.com, or a custom "

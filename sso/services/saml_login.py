@@ -30,6 +30,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.clientip import client_ip
 from accounts.models import User
@@ -183,6 +184,6 @@ def _test_result(request: HttpRequest, record: SamlRequest) -> HttpResponse:
     context = {
         "connection": connection,
         "result": result,
-        "title": "The SAML connection works",
+        "title": gettext("The SAML connection works"),
     }
     return TemplateResponse(request, "sso/saml_test_result.html", context)
