@@ -25,9 +25,12 @@ def focused(browsing) -> dict:
 
 
 def wait_for_focus(browsing) -> None:
-    """As a person waits for the cursor: autofocus is applied once the page has loaded."""
+    """As a person waits for the cursor: autofocus is applied once the page has loaded.
+
+    A function, not an expression: Playwright evals an expression again at each poll, which the
+    page's Content Security Policy (no unsafe-eval) refuses once the first check has failed."""
     browsing.page.wait_for_function(
-        "document.activeElement && document.activeElement !== document.body")
+        "() => document.activeElement && document.activeElement !== document.body")
 
 
 def enter(browsing) -> None:
