@@ -5,7 +5,24 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 DEV_ENV := DEBUG=1
 
-.PHONY: install run test lint bench screenshots clean mutation
+.PHONY: install run test lint bench screenshots clean mutation messages
+
+# The six languages (README: Languages). Catalogues are compiled from locale/*/django.po by Debian's
+# msgfmt (package gettext) whenever a .po is newer than its .mo; the .mo files are not committed.
+# locale/en holds only Mitel's wording over Django admin's phrases: compiled, never made by `messages`.
+LANGUAGES := fr de es it nl
+MO_FILES := $(foreach l,en $(LANGUAGES),locale/$(l)/LC_MESSAGES/django.mo)
+# Without msgfmt the site still runs, in English only (and tests/test_translations.py fails).
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po
+	@if command -v msgfmt >/dev/null; then msgfmt --check -o $@ $<; \
+	else echo "No msgfmt: pages stay in English. apt-get install gettext"; fi
+
+# After marking strings: every language's catalogue again (new strings empty, changed ones fuzzy:
+# translate both; tests/test_translations.py fails until you have).
+messages: install
+	$(DEV_ENV) $(BIN)/python manage.py makemessages --no-location --no-obsolete \
+	  $(foreach l,$(LANGUAGES),-l $(l)) --ignore=.venv --ignore=node_modules --ignore=mutants \
+	  --ignore=tests --ignore=bench --ignore=staticfiles --ignore=scripts
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,19 +38,19 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
 # The task worker (forgot-password e-mails) runs beside the server and stops with it.
-run: install
+run: install $(MO_FILES)
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py seed_demo
 	@$(DEV_ENV) $(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-test: install $(NODE_DEPS)
+test: install $(NODE_DEPS) $(MO_FILES)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Every sign-in screen and Connect Portal page at 360 px and 1280 px wide, into docs/screenshots/
 # (linked from the README).
-screenshots: install $(NODE_STAMP)
+screenshots: install $(NODE_STAMP) $(MO_FILES)
 	@test -x /usr/bin/chromium || { echo "make screenshots needs Chromium: apt-get install chromium"; exit 1; }
 	rm -f docs/screenshots/*.png
 	SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/browser/test_screens.py \
@@ -63,7 +80,7 @@ bench: install
 	@$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-shm db.sqlite3-wal node_modules
+	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-shm db.sqlite3-wal node_modules $(MO_FILES)
 
 # A local OpenID Connect provider for the demo's Single Sign On, on http://127.0.0.1:9400, with erin
 # (Contoso, Entra ID) and frank (Initech, Okta); the demo's SSO connections are pointed at it first.

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from oauth2_provider.models import AbstractApplication
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.utils import jwk_from_pem
@@ -74,8 +75,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         "Mitel username",
         max_length=254,
         unique=True,
-        help_text="Usually the business e-mail. Compared without regard to case or spaces.",
-        error_messages={"unique": "A user with that Mitel username already exists."},
+        help_text=_("Usually the business e-mail. Compared without regard to case or spaces."),
+        error_messages={"unique": _("A user with that Mitel username already exists.")},
         validators=[validate_username],
     )
     first_name = models.CharField("first name", max_length=150, blank=True, validators=[validate_name])
@@ -84,8 +85,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(
         "Mitel staff",
         default=False,
-        help_text="Mitel support and administrators. Authorized Contacts reach the Connect Portal "
-        "through their roles, not through this flag.",
+        help_text=_("Mitel support and administrators. Authorized Contacts reach the Connect Portal "
+        "through their roles, not through this flag."),
     )
     is_active = models.BooleanField("active", default=True)
     date_joined = models.DateTimeField("date joined", default=timezone.now)
@@ -102,8 +103,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS: list[str] = []
 
     class Meta:
-        verbose_name = "user"
-        verbose_name_plural = "users"
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         permissions = [
             ("unlock_user", "Can unlock a locked-out user"),
             ("reset_user_mfa", "Can reset a user's multi-factor authentication"),
@@ -200,7 +201,7 @@ class MitelAccount(models.Model):
         max_length=64,
         null=True,
         blank=True,
-        help_text="An alias people may type instead of the account number. Unique, any case.",
+        help_text=_("An alias people may type instead of the account number. Unique, any case."),
     )
     authentication = models.CharField(
         max_length=16, choices=authentication_choices, default=Authentication.MITEL.value
@@ -208,30 +209,30 @@ class MitelAccount(models.Model):
     allow_password_sign_in = models.BooleanField(
         "allow password sign-in",
         default=False,
-        help_text="For Single Sign On accounts: offer “Enter your password” beside Single Sign On.",
+        help_text=_("For Single Sign On accounts: offer “Enter your password” beside Single Sign On."),
     )
     okta_beta = models.BooleanField(
         "Okta beta",
         default=False,
-        help_text="Okta Single Sign On is in beta trials: it works only for accounts with this flag.",
+        help_text=_("Okta Single Sign On is in beta trials: it works only for accounts with this flag."),
     )
     require_mfa = models.BooleanField(
         "require MFA",
         default=False,
-        help_text="Password users must use an authenticator app; those without one enrol after "
-        "their password.",
+        help_text=_("Password users must use an authenticator app; those without one enrol after "
+        "their password."),
     )
     password_max_age_days = models.PositiveIntegerField(
         "password maximum age (days)",
         default=0,
-        help_text="0: passwords never expire, as current password guidance advises.",
+        help_text=_("0: passwords never expire, as current password guidance advises."),
     )
     password_warning_days = models.PositiveIntegerField("password expiry warning (days)", default=14)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "Mitel account"
+        verbose_name = _("Mitel account")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
@@ -283,8 +284,8 @@ class Domain(models.Model):
     """
 
     class Method(models.TextChoices):
-        DNS = "dns", "DNS TXT record"
-        STAFF = "staff", "Approved by Mitel staff"
+        DNS = "dns", _("DNS TXT record")
+        STAFF = "staff", _("Approved by Mitel staff")
 
     account = models.ForeignKey(MitelAccount, on_delete=models.CASCADE, related_name="domains")
     name = models.CharField("domain", max_length=253)
@@ -318,11 +319,11 @@ class Domain(models.Model):
 class Role(models.TextChoices):
     """Mitel's Authorized Contact roles."""
 
-    DECISION_MAKER = "decision_maker", "Decision Maker"
-    PHONE_MANAGER = "phone_manager", "Phone Manager"
-    BILLING_CONTACT = "billing_contact", "Billing Contact"
-    TECHNICAL_CONTACT = "technical_contact", "Technical Contact"
-    EMERGENCY_CONTACT = "emergency_contact", "Emergency Contact"
+    DECISION_MAKER = "decision_maker", _("Decision Maker")
+    PHONE_MANAGER = "phone_manager", _("Phone Manager")
+    BILLING_CONTACT = "billing_contact", _("Billing Contact")
+    TECHNICAL_CONTACT = "technical_contact", _("Technical Contact")
+    EMERGENCY_CONTACT = "emergency_contact", _("Emergency Contact")
 
 
 # Roles a Phone Manager may not grant.
@@ -383,11 +384,11 @@ class Invitation(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        ACCEPTED = "accepted", "Accepted"
-        DECLINED = "declined", "Declined"
-        REVOKED = "revoked", "Cancelled"
-        EXPIRED = "expired", "Expired"
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        REVOKED = "revoked", _("Cancelled")
+        EXPIRED = "expired", _("Expired")
 
     account = models.ForeignKey(MitelAccount, on_delete=models.CASCADE, related_name="invitations")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
@@ -458,22 +459,22 @@ class Application(AbstractApplication):
     """
 
     class AccountPicker(models.TextChoices):
-        BEFORE_PASSWORD = "before", "Before the password (Mitel's default)"
-        AFTER_PASSWORD = "after", "After the password (reveals nothing before a password is proven)"
+        BEFORE_PASSWORD = "before", _("Before the password (Mitel's default)")
+        AFTER_PASSWORD = "after", _("After the password (reveals nothing before a password is proven)")
 
     slug = models.SlugField(max_length=50, unique=True)
     name = models.CharField(max_length=100)
     home_url = models.CharField(
         "home URL", max_length=200, validators=[validate_application_url],
-        help_text="An https:// address, or a path such as /admin/ for a page of this very site "
-        "(whatever address it is served at).",
+        help_text=_("An https:// address, or a path such as /admin/ for a page of this very site "
+        "(whatever address it is served at)."),
     )
     redirect_urls = models.TextField(
         "allowed redirect URLs",
         blank=True,
-        help_text="One URL prefix a line. `next` is honoured only when it starts with one of these "
+        help_text=_("One URL prefix a line. `next` is honoured only when it starts with one of these "
         "(scheme, host and path; or a path such as /admin/ for this very site); anything else goes "
-        "to the home URL.",
+        "to the home URL."),
     )
     account_picker = models.CharField(
         "ask for the account",
@@ -486,8 +487,8 @@ class Application(AbstractApplication):
         max_length=32,
         choices=AbstractApplication.CLIENT_TYPES,
         default=AbstractApplication.CLIENT_CONFIDENTIAL,
-        help_text="Confidential: a server that keeps a secret. Public: a browser or mobile app, "
-        "which must use PKCE.",
+        help_text=_("Confidential: a server that keeps a secret. Public: a browser or mobile app, "
+        "which must use PKCE."),
     )
     authorization_grant_type = models.CharField(
         max_length=32,
@@ -504,13 +505,13 @@ class Application(AbstractApplication):
     skip_authorization = models.BooleanField(
         "Mitel application (no consent screen)",
         default=False,
-        help_text="First-party Mitel applications sign people in without asking their consent.",
+        help_text=_("First-party Mitel applications sign people in without asking their consent."),
     )
     backchannel_logout_uri = models.URLField(
         "back-channel logout URI",
         blank=True,
-        help_text="Where a logout token is POSTed when someone signed in to this application signs "
-        "out (OpenID Connect Back-Channel Logout).",
+        help_text=_("Where a logout token is POSTed when someone signed in to this application signs "
+        "out (OpenID Connect Back-Channel Logout)."),
     )
 
     class Meta:
@@ -571,42 +572,42 @@ class AuditEvent(models.Model):
     """Who did what, to whom, in which account, from where, when."""
 
     class Kind(models.TextChoices):
-        SIGN_IN = "sign_in", "Signed in"
-        SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
-        LOCKED_OUT = "locked_out", "Locked out"
-        SSO_MISMATCH = "sso_mismatch", "SSO username mismatch"
-        SSO_ERROR = "sso_error", "SSO error"
-        SIGN_OUT = "sign_out", "Signed out"
-        PASSWORD_CHANGED = "password_changed", "Password changed"
-        PASSWORD_RESET_REQUESTED = "password_reset_requested", "Password reset requested"
-        PASSWORD_RESET = "password_reset", "Password reset"
-        UNLOCKED = "unlocked", "Unlocked"
-        MFA_ENROLLED = "mfa_enrolled", "MFA enrolled"
-        MFA_REMOVED = "mfa_removed", "MFA removed"
-        MFA_RESET = "mfa_reset", "MFA reset"
-        MFA_FAILED = "mfa_failed", "MFA code refused"
-        MFA_CHANGED = "mfa_changed", "MFA changed"
-        USERNAME_CHANGED = "username_changed", "Username changed"
-        USER_CHANGED = "user_changed", "User changed"
-        ROLES_CHANGED = "roles_changed", "Roles changed"
-        SSO_CHANGED = "sso_changed", "SSO connection changed"
-        SSO_TESTED = "sso_tested", "SSO connection tested"
-        SSO_TURNED_ON = "sso_turned_on", "Single Sign On turned on"
-        SSO_TURNED_OFF = "sso_turned_off", "Single Sign On turned off"
-        DOMAIN_CLAIMED = "domain_claimed", "Domain claimed"
-        DOMAIN_VERIFIED = "domain_verified", "Domain verified"
-        DOMAIN_REMOVED = "domain_removed", "Domain removed"
-        IDENTITY_UNLINKED = "identity_unlinked", "Linked identity removed"
-        INVITATION_SENT = "invitation_sent", "Invitation sent"
-        INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
-        INVITATION_DECLINED = "invitation_declined", "Invitation declined"
-        INVITATION_REVOKED = "invitation_revoked", "Invitation cancelled"
-        SESSIONS_ENDED = "sessions_ended", "Sessions signed out"
-        USER_DELETED = "user_deleted", "User deleted"
-        USER_DEACTIVATED = "user_deactivated", "User deactivated"
-        USERS_IMPORTED = "users_imported", "Users imported from a file"
-        TOKEN_ISSUED = "token_issued", "Signed in to an application (token issued)"
-        TOKENS_REVOKED = "tokens_revoked", "Application tokens revoked"
+        SIGN_IN = "sign_in", _("Signed in")
+        SIGN_IN_FAILED = "sign_in_failed", _("Sign-in failed")
+        LOCKED_OUT = "locked_out", _("Locked out")
+        SSO_MISMATCH = "sso_mismatch", _("SSO username mismatch")
+        SSO_ERROR = "sso_error", _("SSO error")
+        SIGN_OUT = "sign_out", _("Signed out")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
+        PASSWORD_RESET_REQUESTED = "password_reset_requested", _("Password reset requested")
+        PASSWORD_RESET = "password_reset", _("Password reset")
+        UNLOCKED = "unlocked", _("Unlocked")
+        MFA_ENROLLED = "mfa_enrolled", _("MFA enrolled")
+        MFA_REMOVED = "mfa_removed", _("MFA removed")
+        MFA_RESET = "mfa_reset", _("MFA reset")
+        MFA_FAILED = "mfa_failed", _("MFA code refused")
+        MFA_CHANGED = "mfa_changed", _("MFA changed")
+        USERNAME_CHANGED = "username_changed", _("Username changed")
+        USER_CHANGED = "user_changed", _("User changed")
+        ROLES_CHANGED = "roles_changed", _("Roles changed")
+        SSO_CHANGED = "sso_changed", _("SSO connection changed")
+        SSO_TESTED = "sso_tested", _("SSO connection tested")
+        SSO_TURNED_ON = "sso_turned_on", _("Single Sign On turned on")
+        SSO_TURNED_OFF = "sso_turned_off", _("Single Sign On turned off")
+        DOMAIN_CLAIMED = "domain_claimed", _("Domain claimed")
+        DOMAIN_VERIFIED = "domain_verified", _("Domain verified")
+        DOMAIN_REMOVED = "domain_removed", _("Domain removed")
+        IDENTITY_UNLINKED = "identity_unlinked", _("Linked identity removed")
+        INVITATION_SENT = "invitation_sent", _("Invitation sent")
+        INVITATION_ACCEPTED = "invitation_accepted", _("Invitation accepted")
+        INVITATION_DECLINED = "invitation_declined", _("Invitation declined")
+        INVITATION_REVOKED = "invitation_revoked", _("Invitation cancelled")
+        SESSIONS_ENDED = "sessions_ended", _("Sessions signed out")
+        USER_DELETED = "user_deleted", _("User deleted")
+        USER_DEACTIVATED = "user_deactivated", _("User deactivated")
+        USERS_IMPORTED = "users_imported", _("Users imported from a file")
+        TOKEN_ISSUED = "token_issued", _("Signed in to an application (token issued)")
+        TOKENS_REVOKED = "tokens_revoked", _("Application tokens revoked")
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -659,8 +660,8 @@ class UserSession(AbstractBaseSession):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta(AbstractBaseSession.Meta):
-        verbose_name = "session"
-        verbose_name_plural = "sessions"
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
 
     @classmethod
     def get_session_store_class(cls):
@@ -677,9 +678,9 @@ class LockoutCounter(models.Model):
     """
 
     class Scope(models.TextChoices):
-        USERNAME = "username", "Username"  # attempts from browsers without its device cookie
-        DEVICE = "device", "Device"  # attempts from one browser holding the username's device cookie
-        ADDRESS = "address", "Address"  # attempts from one client address, without a device cookie
+        USERNAME = "username", _("Username")  # attempts from browsers without its device cookie
+        DEVICE = "device", _("Device")  # attempts from one browser holding the username's device cookie
+        ADDRESS = "address", _("Address")  # attempts from one client address, without a device cookie
 
     scope = models.CharField(max_length=16, choices=Scope.choices)
     # The canonical username, "<username> <device id>", or the IP address.
@@ -711,5 +712,5 @@ class AddressBlock(LockoutCounter):
 
     class Meta:
         proxy = True
-        verbose_name = "blocked address"
-        verbose_name_plural = "blocked addresses"
+        verbose_name = _("blocked address")
+        verbose_name_plural = _("blocked addresses")

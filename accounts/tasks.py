@@ -4,11 +4,17 @@ from django.tasks import task
 
 
 @task
-def send_requested_password_reset(typed: str, *, ip_address: str | None, user_agent: str = "") -> int:
-    """The forgot-password e-mail (accounts.services.passwords.send_requested_password_reset)."""
+def send_requested_password_reset(typed: str, *, ip_address: str | None, user_agent: str = "",
+                                  language: str = "") -> int:
+    """The forgot-password e-mail (accounts.services.passwords.send_requested_password_reset), in
+    the language of the page where it was asked for."""
+    from django.utils import translation
+
     from .services import passwords
 
-    return passwords.send_requested_password_reset(typed, ip_address=ip_address, user_agent=user_agent)
+    with translation.override(language or None):
+        return passwords.send_requested_password_reset(typed, ip_address=ip_address,
+                                                       user_agent=user_agent)
 
 
 @task

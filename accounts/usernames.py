@@ -4,6 +4,7 @@ import re
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 
 def canonical_username(value: str | None) -> str:
@@ -36,19 +37,19 @@ def has_control_characters(value: str) -> bool:
 def validate_name(value: str) -> None:
     """A person's name: one line of text, no link (e-mails greet people by it, SECURITY.md 52)."""
     if has_control_characters(value):
-        raise ValidationError("A name can't contain line breaks, tabs or invisible control characters.",
+        raise ValidationError(_("A name can't contain line breaks, tabs or invisible control characters."),
                               code="control_characters")
     if LINK.search(value):
-        raise ValidationError("A name can't contain a web address or a link.", code="link")
+        raise ValidationError(_("A name can't contain a web address or a link."), code="link")
 
 
 def validate_username(value: str) -> None:
     """A username: no whitespace, control characters or link inside it (e-mails show it)."""
     if has_control_characters(value) or any(char.isspace() for char in value):
-        raise ValidationError("A username can't contain spaces, line breaks or control characters.",
+        raise ValidationError(_("A username can't contain spaces, line breaks or control characters."),
                               code="whitespace")
     if LINK.search(value):
-        raise ValidationError("A username can't be or contain a web address or a link.", code="link")
+        raise ValidationError(_("A username can't be or contain a web address or a link."), code="link")
 
 
 def plain_name(value: str) -> str:

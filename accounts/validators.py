@@ -20,6 +20,8 @@ from django.contrib.auth.password_validation import (
     get_default_password_validators,
 )
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .usernames import canonical_username
 
@@ -114,20 +116,22 @@ class LengthValidator:
         length = self.length_of(password)
         if length < self.min_length:
             raise ValidationError(
-                "Your new password has %(length)d characters: it needs at least %(min_length)d. "
-                "A few unrelated words make a long password that is easy to remember.",
+                _("Your new password has %(length)d characters: it needs at least %(min_length)d. "
+                  "A few unrelated words make a long password that is easy to remember."),
                 code="password_too_short",
                 params={"length": length, "min_length": self.min_length},
             )
         if length > self.max_length:
             raise ValidationError(
-                "Your new password has %(length)d characters: it can have at most %(max_length)d.",
+                _("Your new password has %(length)d characters: it can have at most "
+                  "%(max_length)d."),
                 code="password_too_long",
                 params={"length": length, "max_length": self.max_length},
             )
 
     def get_help_text(self) -> str:
-        return f"At least {self.min_length} characters (up to {self.max_length}); spaces are fine"
+        return _("At least %(min_length)d characters (up to %(max_length)d); spaces are fine") % {
+            "min_length": self.min_length, "max_length": self.max_length}
 
     def rule(self, user=None) -> Rule:
         return Rule(self.code, self.get_help_text(),
@@ -179,11 +183,12 @@ class BlocklistValidator(CommonPasswordValidator):
             raise ValidationError(self.get_error_message(), code="password_too_common")
 
     def get_error_message(self) -> str:
-        return ("This password is too easy to guess: it is a commonly used password, or a simple "
-                "pattern such as a row of keys or a repeated word. Choose something less predictable.")
+        return _("This password is too easy to guess: it is a commonly used password, or a simple "
+                 "pattern such as a row of keys or a repeated word. Choose something less "
+                 "predictable.")
 
     def get_help_text(self) -> str:
-        return "Not a commonly used password or a simple pattern (checked when you continue)"
+        return _("Not a commonly used password or a simple pattern (checked when you continue)")
 
     def rule(self, user=None) -> Rule:
         return Rule(self.code, self.get_help_text())
@@ -230,15 +235,15 @@ class ContextWordsValidator:
             return
         if found in self.words:
             raise ValidationError(
-                "Your new password can't contain “%(word)s”: it is among the first words an attacker "
-                "tries.", code="password_context_word", params={"word": found})
+                _("Your new password can't contain “%(word)s”: it is among the first words an "
+                  "attacker tries."), code="password_context_word", params={"word": found})
         raise ValidationError(
-            "Your new password can't contain your username or e-mail address, or a part of them "
-            "(“%(word)s”).", code="password_similar_to_username", params={"word": found})
+            _("Your new password can't contain your username or e-mail address, or a part of "
+              "them (“%(word)s”)."), code="password_similar_to_username", params={"word": found})
 
     def get_help_text(self) -> str:
-        quoted = ", ".join(f"“{word}”" for word in self.words)
-        return f"Doesn't contain {quoted} or your username (or a part of it)"
+        quoted = ", ".join(_("“%(word)s”") % {"word": word} for word in self.words)
+        return _("Doesn't contain %(words)s or your username (or a part of it)") % {"words": quoted}
 
     def rule(self, user=None) -> Rule:
         return Rule(self.code, self.get_help_text(),
@@ -246,7 +251,7 @@ class ContextWordsValidator:
                      "fold": json.dumps(ascii_folding(), ensure_ascii=False)})
 
 
-MATCH_RULE = Rule("match", "Both new passwords are the same")
+MATCH_RULE = Rule("match", gettext_lazy("Both new passwords are the same"))
 
 
 def password_rules(user=None, *, validators=None) -> list[Rule]:

@@ -5,6 +5,7 @@ import hashlib
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 def code_digest(code: str) -> str:
@@ -38,7 +39,7 @@ class ApplicationSignIn(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = "application sign-in"
+        verbose_name = _("application sign-in")
 
     def __str__(self) -> str:
         return f"{self.user} to {self.application}"

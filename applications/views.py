@@ -113,6 +113,8 @@ def signin_url(request, client_id: str, params) -> str:
         query["login_hint"] = params["login_hint"]
     if params.get("account"):
         query["account"] = params["account"]
+    if params.get("ui_locales"):
+        query["ui_locales"] = params["ui_locales"]
     return f"{reverse('signin:signin')}?{urlencode(query)}"
 
 

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -55,7 +56,7 @@ def choose_first_password(request: HttpRequest) -> HttpResponse:
             return TemplateResponse(request, "connect_portal/welcome_invalid.html",
                                     {"refusal": error.messages[0]})
         request.session.pop(WELCOME_SESSION_KEY, None)
-        messages.success(request, "Your password is set. Sign in with it now.")
+        messages.success(request, _("Your password is set. Sign in with it now."))
         return HttpResponseRedirect(f"{reverse('signin:signin')}?{urlencode({'login_hint': user.username})}")
     return TemplateResponse(request, "connect_portal/welcome.html",
                             {"form": form, "new_user": user, "account": welcome.account})
@@ -77,10 +78,11 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         try:
             if request.POST["answer"] == "accept":
                 invitations.accept(found, request.user, request=request)
-                messages.success(request, f"You joined {found.account.name}.")
+                messages.success(request, _("You joined %(account)s.") % {"account": found.account.name})
             else:
                 invitations.decline(found, request.user, request=request)
-                messages.info(request, f"You declined the invitation to join {found.account.name}.")
+                messages.info(request, _("You declined the invitation to join %(account)s.")
+                              % {"account": found.account.name})
         except invitations.InvitationRefused as error:
             messages.error(request, error.messages[0])
         return HttpResponseRedirect("/me/")

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django_otp import user_has_device
@@ -61,9 +62,9 @@ def sessions(request: HttpRequest) -> HttpResponse:
             logout(request)
             return redirect("signin:signin")
         if user_sessions.end_session(user, request.POST.get("session", ""), request=request):
-            messages.success(request, "That session is signed out.")
+            messages.success(request, _("That session is signed out."))
         else:
-            messages.error(request, "That session had already ended.")
+            messages.error(request, _("That session had already ended."))
         return redirect("portal:sessions")
     return render(request, "connect_portal/sessions.html", {
         "sessions": user_sessions.sessions_of(user, request=request)})

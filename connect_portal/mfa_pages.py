@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -26,11 +27,12 @@ from signin.lockout import is_locked_out_request, lockout_response
 from signin.steps.code import CodeForm
 
 PENDING = "mfa_pending"  # the enrolment this session started: {"device": pk, "replace": bool}
-WRONG_PASSWORD = "That password is not right."
+WRONG_PASSWORD = _("That password is not right.")
 
 
 class PasswordCheckForm(AccessibleForm):
-    password = password_field("Current password", "current-password", too_long=WRONG_PASSWORD,
+    password = password_field(_("Current password"), "current-password",
+                              required=_("Enter your current password."), too_long=WRONG_PASSWORD,
                               autofocus=True)
 
     def __init__(self, *args, request: HttpRequest, **kwargs) -> None:
@@ -49,10 +51,10 @@ def why_not_changeable(request: HttpRequest) -> str | None:
     """Why this session may not change the user's MFA now, or None when it may."""
     user = request.user
     if not user.has_usable_password():
-        return ("You sign in with Single Sign On: your company's identity provider asks for your "
+        return _("You sign in with Single Sign On: your company's identity provider asks for your "
                 "second factor.")
     if passkeys.has_second_factor(user) and not user.is_verified():
-        return ("This session was not verified with your authenticator app or passkey. Sign out "
+        return _("This session was not verified with your authenticator app or passkey. Sign out "
                 "and sign in again with one to change your two-step verification.")
     return None
 
@@ -109,10 +111,12 @@ def setup(request: HttpRequest) -> HttpResponse:
         return redirect("portal:mfa_confirm")
 
     return password_checked(request, {
-        "title": "Replace your authenticator app" if replace else "Set up two-step verification",
-        "intro": "Your current app keeps working until the new one is confirmed." if replace
-        else "After your password, you will enter a code from an authenticator app on your phone.",
-        "button": "Continue",
+        "title": _("Replace your authenticator app") if replace
+        else _("Set up two-step verification"),
+        "intro": _("Your current app keeps working until the new one is confirmed.") if replace
+        else _("After your password, you will enter a code from an authenticator app on your "
+               "phone."),
+        "button": _("Continue"),
     }, start)
 
 
@@ -122,7 +126,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
     pending = request.session.get(PENDING) or {}
     enrolment = totp.pending_enrolment(request.user, pending.get("device"))
     if enrolment is None:
-        messages.error(request, "That set-up has expired or was replaced. Start again.")
+        messages.error(request, _("That set-up has expired or was replaced. Start again."))
         return redirect("portal:mfa_setup")
     form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -140,7 +144,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
             request.session.cycle_key()  # privilege raised: a new session key (SECURITY.md 26)
             otp_login(request, device)  # this session is verified with the new device
             return TemplateResponse(request, "connect_portal/mfa/backup_codes.html",
-                                    {"codes": codes, "title": "Two-step verification is on"})
+                                    {"codes": codes, "title": _("Two-step verification is on")})
     return TemplateResponse(request, "connect_portal/mfa/confirm.html", {
         "form": form, "enrolment": enrolment, "replace": pending.get("replace")})
 
@@ -156,14 +160,14 @@ def remove(request: HttpRequest) -> HttpResponse:
         except totp.MfaError as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, "Two-step verification is off. You now sign in with your "
-                                      "password alone.")
+            messages.success(request, _("Two-step verification is off. You now sign in with "
+                                        "your password alone."))
         return redirect("portal:mfa")
 
     return password_checked(request, {
-        "title": "Turn off two-step verification",
-        "intro": "Your authenticator app and backup codes will no longer sign you in.",
-        "button": "Turn off",
+        "title": _("Turn off two-step verification"),
+        "intro": _("Your authenticator app and backup codes will no longer sign you in."),
+        "button": _("Turn off"),
     }, remove_devices)
 
 
@@ -175,10 +179,10 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
     def issue() -> HttpResponse:
         codes = totp.issue_backup_codes(request.user, request=request)
         return TemplateResponse(request, "connect_portal/mfa/backup_codes.html",
-                                {"codes": codes, "title": "New backup codes"})
+                                {"codes": codes, "title": _("New backup codes")})
 
     return password_checked(request, {
-        "title": "New backup codes",
-        "intro": "Ten new codes replace the ones you have: the old ones stop working.",
-        "button": "Show new codes",
+        "title": _("New backup codes"),
+        "intro": _("Ten new codes replace the ones you have: the old ones stop working."),
+        "button": _("Show new codes"),
     }, issue)

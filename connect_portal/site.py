@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 
 from accounts.services.memberships import (
     Ability,
@@ -66,7 +67,7 @@ SYSTEM_APPS = frozenset({"auth", "axes", "otp_static", "otp_totp", "sites", "soc
 class ConnectPortalSite(admin.AdminSite):
     site_header = "Mitel Connect Portal"
     site_title = "Mitel Connect Portal"
-    index_title = "Connect Portal"
+    index_title = _("Connect Portal")
     site_url = "/me/"
     index_template = "admin/portal/index.html"
     enable_nav_sidebar = False
@@ -232,7 +233,7 @@ class PortalModelAdmin(admin.ModelAdmin):
         """A search or filter that cannot be used answers 400 with the reason, never a 500."""
         problem = unusable_query(request.GET, self.date_hierarchy)
         if problem:
-            context = {**self.admin_site.each_context(request), "title": "Bad search",
+            context = {**self.admin_site.each_context(request), "title": _("Bad search"),
                        "problem": problem, "changelist_url": request.path}
             return TemplateResponse(request, "admin/portal/bad_query.html", context, status=400)
         extra_context = {"title": capfirst(self.opts.verbose_name_plural), **(extra_context or {})}
@@ -316,7 +317,7 @@ class AccountFilter(SimpleListFilter):
     match it.
     """
 
-    title = "account"
+    title = _("account")
     parameter_name = "account"
     ability = Ability.VIEW_ACCOUNT
 

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -30,8 +31,8 @@ def password_change(request: HttpRequest) -> HttpResponse:
                               request=request)
     if form.is_bound and form.is_valid():
         change_password(request.user, form.cleaned_data["new_password1"], request=request)
-        messages.success(request, "Your password has been changed. Your other sessions have been "
-                                  "signed out.")
+        messages.success(request, _("Your password has been changed. Your other sessions have "
+                                    "been signed out."))
         return HttpResponseRedirect(_next_url(request) or settings.LOGIN_REDIRECT_URL)
     if form.locked_out:
         return lockout_response(request, None, {"username": request.user.username})

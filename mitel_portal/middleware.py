@@ -3,8 +3,9 @@
 import zoneinfo
 from functools import cache
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
 
 
@@ -24,6 +25,41 @@ class NoStoreMiddleware:
         response = self.get_response(request)
         if not response.has_header("Cache-Control"):
             add_never_cache_headers(response)
+        return response
+
+
+def ui_locales_language(value: str) -> str | None:
+    """The first of an OpenID Connect ``ui_locales`` ("fr-CA de en") that we speak, else None."""
+    for tag in value.split()[:10]:
+        try:
+            return translation.get_supported_language_variant(tag.strip()[:35])
+        except LookupError:
+            continue
+    return None
+
+
+class UiLocalesMiddleware:
+    """An application's ``ui_locales`` (OpenID Connect Core 3.1.2.1) sets the page's language.
+
+    Asked of any page (the authorize request hands it to ``/signin/``); kept in the language
+    cookie, so the rest of the sign-in stays in it. Runs after ``LocaleMiddleware``.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        language = ui_locales_language(request.GET.get("ui_locales", ""))
+        if language is None:
+            return self.get_response(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE)
         return response
 
 

@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "mitel_portal.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "accounts.session_life.SessionLifeMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "mitel_portal.middleware.UiLocalesMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -431,6 +433,22 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# The languages of docs/design.md section 4: the switcher's cookie (django.views.i18n.set_language,
+# also set by an application's ui_locales: mitel_portal.middleware), else Accept-Language.
+# Catalogues in locale/ (README: Languages; `make messages`).
+LANGUAGES = [
+    ("en", "English"),
+    ("fr", "Français"),
+    ("de", "Deutsch"),
+    ("es", "Español"),
+    ("it", "Italiano"),
+    ("nl", "Nederlands"),
+]
+LANGUAGE_COOKIE_NAME = "mitel_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SECURE = HTTPS
 # Mitel's words over Django admin's (locale/en) and a readable date format naming the time zone.
 LOCALE_PATHS = [BASE_DIR / "locale"]
 FORMAT_MODULE_PATH = ["mitel_portal.formats"]

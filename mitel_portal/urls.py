@@ -5,6 +5,7 @@ from .health import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the language switcher
     path("admin/", admin.site.urls),
     path("", include("signin.urls")),
     path("", include("connect_portal.urls")),

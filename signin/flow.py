@@ -312,6 +312,15 @@ class SigninFlow:
         elif self.state.method not in {"", *MITEL_METHODS} and self.state.proved_account_id != account.pk:
             self._forget_proof()
 
+    def change_account(self) -> None:
+        """Back to "Multiple accounts located" from the screen after it (nothing proven yet)."""
+        if self.state.authenticated:
+            raise ValueError("The account is changed only before the user proved who they are.")
+        self.state.account_id = None
+        self.__dict__.pop("account", None)
+        self.state.use_password = False
+        self.state.done = [name for name in self.state.done if name != "account_before"]
+
     def chose_password(self) -> None:
         self.state.use_password = True
 

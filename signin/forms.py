@@ -4,11 +4,15 @@ import unicodedata
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+TOO_LONG = _("That is longer than any password we accept.")
+REQUIRED = _("Enter your password.")
 
 
 def refuse_control_characters(value: str) -> None:
     if any(unicodedata.category(char) in {"Cc", "Cf", "Cs"} for char in value):
-        raise ValidationError("Remove the invisible characters from what you typed.")
+        raise ValidationError(_("Remove the invisible characters from what you typed."))
 
 
 class AccessibleForm(forms.Form):
@@ -23,15 +27,14 @@ class AccessibleForm(forms.Form):
                 attrs["aria-describedby"] = f"{self.auto_id % name}-error"
 
 
-def password_field(label: str, autocomplete: str, *,
-                   too_long: str = "That is longer than any password we accept.",
-                   **attrs) -> forms.CharField:
-    """A password box: never stripped, up to 4096 characters, with messages a person reads."""
+def password_field(label: str, autocomplete: str, *, required: str = REQUIRED,
+                   too_long: str = TOO_LONG, **attrs) -> forms.CharField:
+    """A password box: never stripped, up to 4096 characters, with messages a person reads
+    (``required`` names the field as the label does: "Enter your current password.")."""
     return forms.CharField(
         label=label,
         strip=False,
         max_length=4096,
-        error_messages={"required": f"Enter your {label[0].lower()}{label[1:]}.",
-                        "max_length": too_long},
+        error_messages={"required": required, "max_length": too_long},
         widget=forms.PasswordInput(attrs={"autocomplete": autocomplete, **attrs}),
     )

@@ -15,11 +15,12 @@ def is_locked_out_request(request: HttpRequest) -> bool:
 
 
 def lockout_response(request: HttpRequest, original_response: HttpResponse | None = None,
-                     credentials: dict | None = None) -> HttpResponse:
+                     credentials: dict | None = None, *, flow=None) -> HttpResponse:
     """Our lockout page, for /signin/ and for every other form that checks a password.
 
     The locks are those the request's attempt met (``accounts.backends``); without them, those
-    that apply now to ``credentials["username"]`` from this browser.
+    that apply now to ``credentials["username"]`` from this browser. A sign-in step passes its
+    ``flow``, so the page still says which application the user is signing in to.
     """
     if original_response is not None and getattr(original_response, "is_lockout_page", False):
         return original_response  # the sign-in step rendered it already
@@ -29,6 +30,7 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
     scopes = {lock.scope for lock in locks}
     ends = [lock.ends_at for lock in locks if lock.ends_at is not None]
     context = {
+        "flow": flow,
         "locks": locks,
         "ends_at": max(ends) if ends else None,
         "username_locked": LockoutCounter.Scope.USERNAME in scopes,

@@ -6,15 +6,16 @@ from django import forms
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.validators import MATCH_RULE, Rule, password_rules, rule_results
 
 from .forms import AccessibleForm, password_field, refuse_control_characters
 
-MISMATCH = "The two new passwords are different. Type the same new password in both boxes."
-SAME_AS_CURRENT = "Your new password must be different from your current one."
-WRONG_CURRENT = "Your current password is incorrect."
+MISMATCH = _("The two new passwords are different. Type the same new password in both boxes.")
+SAME_AS_CURRENT = _("Your new password must be different from your current one.")
+WRONG_CURRENT = _("Your current password is incorrect.")
 
 
 @dataclass(frozen=True)
@@ -28,12 +29,15 @@ class RuleStatus:
 class NewPasswordForm(AccessibleForm):
     """A new password, twice, checked against the password rules; the rules list beside it."""
 
-    new_password1 = password_field("New password", "new-password", autofocus=True)
-    new_password2 = password_field("New password again", "new-password")
+    new_password1 = password_field(_("New password"), "new-password",
+                                   required=_("Enter your new password."), autofocus=True)
+    new_password2 = password_field(_("New password again"), "new-password",
+                                   required=_("Enter your new password again."))
 
     def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        self.rules_failed = False
         self.fields["new_password1"].widget.attrs["aria-describedby"] = self.rules_id
 
     @property
@@ -61,7 +65,11 @@ class NewPasswordForm(AccessibleForm):
         try:
             validate_password(password, self.user)
         except forms.ValidationError as error:
+            # Said once in the error summary; beside the field, the rules list marks what is
+            # missing (tied to the field), instead of the same sentence a second time.
             self.add_error("new_password1", error)
+            self.rules_failed = True
+            self.fields["new_password1"].widget.attrs["aria-describedby"] = self.rules_id
             return data
         if "new_password2" in data and self.is_current_password(password):
             self.add_error("new_password1", forms.ValidationError(SAME_AS_CURRENT, code="password_unchanged"))
@@ -89,7 +97,8 @@ class ChangePasswordForm(NewPasswordForm):
     while the username is locked out.
     """
 
-    current_password = password_field("Current password", "current-password", autofocus=True)
+    current_password = password_field(_("Current password"), "current-password",
+                                      required=_("Enter your current password."), autofocus=True)
     field_order = ["current_password", "new_password1", "new_password2"]
 
     def __init__(self, *args, user: User, request: HttpRequest, **kwargs) -> None:
@@ -118,10 +127,10 @@ class ChangePasswordForm(NewPasswordForm):
 
 class ForgotPasswordForm(AccessibleForm):
     login = forms.CharField(
-        label="Username or e-mail address",
+        label=_("Username or e-mail address"),
         max_length=254,
-        error_messages={"required": "Enter your username or e-mail address.",
-                        "max_length": "A username or e-mail address is at most 254 characters."},
+        error_messages={"required": _("Enter your username or e-mail address."),
+                        "max_length": _("A username or e-mail address is at most 254 characters.")},
         validators=[refuse_control_characters],
         widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True,
                                       "spellcheck": "false", "autocapitalize": "none",

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -25,7 +26,7 @@ from .password_forms import ForgotPasswordForm, NewPasswordForm
 
 RESET_SESSION_KEY = "_password_reset_token"
 RESET_URL_TOKEN = "set-password"  # stands in the URL for the token once it is in the session
-RESET_DONE = "Your password has been changed. Sign in with your new password."
+RESET_DONE = _("Your password has been changed. Sign in with your new password.")
 
 
 @never_cache

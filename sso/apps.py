@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SsoConfig(AppConfig):
     name = "sso"
-    verbose_name = "Single Sign On"
+    verbose_name = _("Single Sign On")
 
     def ready(self) -> None:
         from . import checks, receivers  # noqa: F401  (registers the checks, connects the receivers)

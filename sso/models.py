@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import MitelAccount
 
@@ -24,8 +25,8 @@ class SsoConnection(models.Model):
     """
 
     class Protocol(models.TextChoices):
-        OIDC = "oidc", "OpenID Connect"
-        SAML = "saml", "SAML 2.0"
+        OIDC = "oidc", _("OpenID Connect")
+        SAML = "saml", _("SAML 2.0")
 
     account = models.OneToOneField(
         MitelAccount, on_delete=models.CASCADE, related_name="sso_connection"
@@ -56,8 +57,8 @@ class SsoConnection(models.Model):
     saml_certificates = models.JSONField("signing certificates", default=list, blank=True)
     saml_username_attribute = models.CharField(
         "username attribute", max_length=255, blank=True,
-        help_text="The SAML attribute that holds the Mitel username, or NameID. Leave empty for the "
-        "identity provider's usual one.")
+        help_text=_("The SAML attribute that holds the Mitel username, or NameID. Leave empty for the "
+        "identity provider's usual one."))
     updated_at = models.DateTimeField(auto_now=True)
     # The last passing "Test connection": who ran it, when, the username the provider asserted,
     # and a keyed digest of the settings it ran with. Any later change of the settings makes
@@ -70,7 +71,7 @@ class SsoConnection(models.Model):
     tested_settings = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
-        verbose_name = "SSO connection"
+        verbose_name = _("SSO connection")
 
     def __str__(self) -> str:
         return f"SSO connection of {self.account}"
@@ -170,8 +171,8 @@ class LinkedIdentity(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "linked identity"
-        verbose_name_plural = "linked identities"
+        verbose_name = _("linked identity")
+        verbose_name_plural = _("linked identities")
         constraints = [
             models.UniqueConstraint(fields=["issuer", "subject"], name="linkedidentity_issuer_subject"),
             models.UniqueConstraint(fields=["issuer", "user"], name="linkedidentity_issuer_user"),
@@ -192,8 +193,8 @@ class SamlRequest(models.Model):
     """
 
     class Purpose(models.TextChoices):
-        SIGN_IN = "signin", "sign-in"
-        TEST = "test", "test of the connection"
+        SIGN_IN = "signin", _("sign-in")
+        TEST = "test", _("test of the connection")
 
     request_id = models.CharField(max_length=100, unique=True)
     connection = models.ForeignKey(SsoConnection, on_delete=models.CASCADE, related_name="saml_requests")
@@ -211,7 +212,7 @@ class SamlRequest(models.Model):
     continued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "SAML request"
+        verbose_name = _("SAML request")
         indexes = [models.Index(fields=["expires_at"], name="samlrequest_expires")]
 
     def __str__(self) -> str:
@@ -226,7 +227,7 @@ class SamlAssertion(models.Model):
     expires_at = models.DateTimeField()
 
     class Meta:
-        verbose_name = "SAML assertion seen"
+        verbose_name = _("SAML assertion seen")
         constraints = [models.UniqueConstraint(fields=["issuer", "assertion_id"],
                                                name="samlassertion_issuer_id")]
         indexes = [models.Index(fields=["expires_at"], name="samlassertion_expires")]

@@ -10,6 +10,23 @@ from tests.hashers import FastArgon2PasswordHasher
 IN_CI = bool(os.environ.get("CI"))
 
 
+def pytest_sessionstart(session):
+    """Compile the language catalogues that are older than their .po (as `make test` does), so a
+    plain `pytest` run serves the same translations; tests/test_translations.py says when msgfmt is
+    missing."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    msgfmt = shutil.which("msgfmt")
+    if msgfmt is None:
+        return
+    for po in (Path(__file__).resolve().parents[1] / "locale").glob("*/LC_MESSAGES/django.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            subprocess.run([msgfmt, "--check", "-o", str(mo), str(po)], check=True)
+
+
 def on_postgres() -> bool:
     return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 

@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from ..models import AuditEvent, Domain, MitelAccount, User
 from . import audit
@@ -74,7 +75,7 @@ def mark_verified(domain: Domain, *, method: str, now=None) -> Domain:
     return domain
 
 
-TAKEN_MESSAGE = "That domain is verified for another account."
+TAKEN_MESSAGE = gettext_lazy("That domain is verified for another account.")
 # Letters, digits and hyphens in labels of 1 to 63 characters, at least two labels, a top-level
 # label of letters (IDNs in their xn-- form): what can hold a TXT record and end a username.
 DOMAIN_NAME = re.compile(
@@ -91,7 +92,7 @@ def clean_domain_name(name: str) -> str:
     if cleaned.startswith("@"):
         cleaned = cleaned[1:]
     if not DOMAIN_NAME.match(cleaned):
-        raise ValidationError("Enter a domain name such as example.com (no @, no https://).",
+        raise ValidationError(gettext("Enter a domain name such as example.com (no @, no https://)."),
                               code="invalid")
     return cleaned
 
@@ -111,7 +112,7 @@ def may_approve_domains(user: User) -> bool:
 
 def _ensure_may_manage(user: User, account: MitelAccount) -> None:
     if not may_manage_domains(user, account):
-        raise PermissionDenied("You do not manage Single Sign On of this account.")
+        raise PermissionDenied(gettext("You do not manage Single Sign On of this account."))
 
 
 def add_domain_claim(account: MitelAccount, name: str, *, acting_user: User,
@@ -213,7 +214,7 @@ def approve_domain(domain: Domain, *, acting_user: User, request: HttpRequest | 
                    now=None) -> Domain:
     """Verified by a Mitel staff member's word (``accounts.approve_domain``), without DNS."""
     if not may_approve_domains(acting_user):
-        raise PermissionDenied("Only Mitel staff can approve a domain.")
+        raise PermissionDenied(gettext("Only Mitel staff can approve a domain."))
     if domain.is_verified:
         return domain
     _ensure_free(domain)

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..models import AuditEvent, Invitation, Membership, MitelAccount, Role, User
 from . import audit, memberships
@@ -44,7 +45,8 @@ def invite(
         memberships._require_manager(acting_user, account, user)
         memberships.check_roles_allowed(acting_user, account, user, frozenset(), roles)
         if Membership.objects.filter(user=user, account=account).exists():
-            raise InvitationRefused(f"{user.username} is already in {account.name}.")
+            raise InvitationRefused(_("%(username)s is already in %(account)s.")
+                                    % {"username": user.username, "account": account.name})
         for older in Invitation.objects.open().filter(account=account, user=user):
             _close(older, "revoked_at", AuditEvent.Kind.INVITATION_REVOKED, actor=acting_user,
                    request=request, now=now, replaced=True)
@@ -77,8 +79,8 @@ def accept(
         allowed = memberships.grantable_roles(inviter, current.account) if inviter else frozenset()
         if not allowed or not roles <= allowed:
             raise InvitationRefused(
-                f"The person who invited you no longer manages the users of {current.account.name}: "
-                "ask one of its Authorized Contacts to invite you again."
+                _("The person who invited you no longer manages the users of %(account)s: ask one "
+                  "of its Authorized Contacts to invite you again.") % {"account": current.account.name}
             )
         membership, created = Membership.objects.get_or_create(
             user=user, account=current.account, defaults=memberships.role_fields(roles))
@@ -116,9 +118,11 @@ def revoke(
         current = Invitation.objects.select_for_update(of=("self",)).select_related("account", "user").get(
             pk=invitation.pk)
         if not memberships.grantable_roles(acting_user, current.account):
-            raise InvitationRefused(f"You do not manage the users of {current.account.name}.")
+            raise InvitationRefused(_("You do not manage the users of %(account)s.")
+                                    % {"account": current.account.name})
         if current.status(now) not in (Invitation.Status.PENDING, Invitation.Status.EXPIRED):
-            raise InvitationRefused(f"This invitation was {current.status(now).label.lower()} already.")
+            raise InvitationRefused(_("This invitation was %(status)s already.")
+                                    % {"status": str(current.status(now).label).lower()})
         _close(current, "revoked_at", AuditEvent.Kind.INVITATION_REVOKED, actor=acting_user,
                request=request, now=now)
     return current
@@ -227,17 +231,19 @@ def resend_welcome(
     e-mail, SECURITY.md 33): the link sets a password that works in all of them.
     """
     if not memberships.users_fully_managed_by(acting_user).filter(pk=user.pk).exists():
-        raise InvitationRefused(f"You do not manage every account of {user.username}.")
+        raise InvitationRefused(_("You do not manage every account of %(username)s.")
+                                % {"username": user.username})
     if not user.is_active:
-        raise InvitationRefused(f"{user.username} is deactivated.")
+        raise InvitationRefused(_("%(username)s is deactivated.") % {"username": user.username})
     if user.has_usable_password():
-        raise InvitationRefused(f"{user.username} has chosen a password already: send a password "
-                                "reset e-mail if they forgot it.")
+        raise InvitationRefused(_("%(username)s has chosen a password already: send a password "
+                                  "reset e-mail if they forgot it.") % {"username": user.username})
     managed = memberships.accounts_visible_to(acting_user, memberships.Ability.MANAGE_USERS)
     last = Invitation.objects.filter(user=user, sets_password=True, account__in=managed).first()
     account = last.account if last else managed.filter(memberships__user=user).order_by("pk").first()
     if account is None:
-        raise InvitationRefused(f"{user.username} belongs to no Mitel account: add one first.")
+        raise InvitationRefused(_("%(username)s belongs to no Mitel account: add one first.")
+                                % {"username": user.username})
     return welcome(user, account, acting_user=acting_user, request=request, now=now)
 
 

@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.utils.text import get_text_list
+from django.utils.translation import gettext as _
 
 from ..models import ACCOUNT_LEVEL_ROLES, AuditEvent, Membership, MitelAccount, Role, User
 from . import audit, domains, sessions
@@ -227,13 +229,14 @@ def check_role_change(
         return
     allowed = grantable_roles(actor, account)
     if not allowed:
-        raise RoleRuleViolation(f"You do not manage the users of {account.name}.")
+        raise RoleRuleViolation(_("You do not manage the users of %(account)s.")
+                                % {"account": account.name})
     refused = changed - allowed
     if refused:
-        names = " or ".join(sorted(role.label for role in refused))
+        names = get_text_list(sorted(str(role.label) for role in refused), _("or"))
         raise RoleRuleViolation(
-            f"A Phone Manager cannot grant or take away {names} in {account.name}; "
-            "ask a Decision Maker of the account."
+            _("A Phone Manager cannot grant or take away %(roles)s in %(account)s; ask a Decision "
+              "Maker of the account.") % {"roles": names, "account": account.name}
         )
 
 
@@ -242,7 +245,8 @@ def check_decision_maker_remains(account: MitelAccount, *, losing: User) -> None
     others = Membership.objects.filter(account=account, is_decision_maker=True).exclude(user=losing)
     if not others.exists():
         raise RoleRuleViolation(
-            f"{account.name} needs at least one Decision Maker: make someone else Decision Maker first."
+            _("%(account)s needs at least one Decision Maker: make someone else Decision Maker "
+              "first.") % {"account": account.name}
         )
 
 
@@ -259,7 +263,8 @@ def _require_manager(actor: User, account: MitelAccount, target: User) -> None:
     if has_global(actor, Ability.MANAGE_USERS):
         return
     if not grantable_roles(actor, account) or target.is_staff or target.is_superuser:
-        raise RoleRuleViolation(f"You do not manage this user in {account.name}.")
+        raise RoleRuleViolation(_("You do not manage this user in %(account)s.")
+                                % {"account": account.name})
 
 
 def needs_invitation(actor: User, user: User) -> bool:
@@ -295,8 +300,8 @@ def check_direct_add(actor: User, account: MitelAccount, user: User) -> None:
         actor, Ability.MANAGE_USERS
     ).filter(account_id=realm.account_id).exists():
         raise RoleRuleViolation(
-            f"{realm.name} is verified for another Mitel account: only its Authorized Contacts "
-            "add users under it."
+            _("%(domain)s is verified for another Mitel account: only its Authorized Contacts add "
+              "users under it.") % {"domain": realm.name}
         )
 
 

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from ..models import User
 from .mail import send_template_mail
@@ -25,23 +26,23 @@ class Notice:
 
 
 NOTICES = {
-    "mfa_enrolled": Notice("two-step verification was set up",
-                           "Two-step verification was set up: signing in now asks for a code from "
-                           "an authenticator app."),
-    "mfa_replaced": Notice("your authenticator app was replaced",
-                           "Your authenticator app was replaced: the old one no longer gives codes "
-                           "that work, and new backup codes replace the old ones."),
-    "backup_codes_issued": Notice("new backup codes were issued",
-                                  "New backup codes were issued: the old ones no longer work."),
-    "passkey_added": Notice("a passkey was added",
-                            "A passkey was added to your Mitel sign-in: it now signs you in, and "
-                            "stands in for a code after your password."),
-    "passkey_renamed": Notice("a passkey was renamed", "One of your passkeys was renamed."),
-    "passkey_removed": Notice("a passkey was removed",
-                              "A passkey was removed: it no longer signs you in."),
-    "mfa_removed": Notice("two-step verification was turned off",
-                          "Two-step verification was turned off: signing in now asks for the "
-                          "password alone."),
+    "mfa_enrolled": Notice(_("two-step verification was set up"),
+                           _("Two-step verification was set up: signing in now asks for a code from "
+                           "an authenticator app.")),
+    "mfa_replaced": Notice(_("your authenticator app was replaced"),
+                           _("Your authenticator app was replaced: the old one no longer gives codes "
+                           "that work, and new backup codes replace the old ones.")),
+    "backup_codes_issued": Notice(_("new backup codes were issued"),
+                                  _("New backup codes were issued: the old ones no longer work.")),
+    "passkey_added": Notice(_("a passkey was added"),
+                            _("A passkey was added to your Mitel sign-in: it now signs you in, and "
+                            "stands in for a code after your password.")),
+    "passkey_renamed": Notice(_("a passkey was renamed"), _("One of your passkeys was renamed.")),
+    "passkey_removed": Notice(_("a passkey was removed"),
+                              _("A passkey was removed: it no longer signs you in.")),
+    "mfa_removed": Notice(_("two-step verification was turned off"),
+                          _("Two-step verification was turned off: signing in now asks for the "
+                          "password alone.")),
 }
 
 

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
@@ -219,7 +219,8 @@ def request_password_reset(typed: str, *, request: HttpRequest) -> None:
     from ..tasks import send_requested_password_reset as task
 
     task.enqueue(typed, ip_address=client_ip(request),
-                 user_agent=request.META.get("HTTP_USER_AGENT", "")[:512])
+                 user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
+                 language=translation.get_language() or "")
 
 
 def send_requested_password_reset(typed: str, *, ip_address: str | None, user_agent: str = "",

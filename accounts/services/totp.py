@@ -19,8 +19,11 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django_otp import user_has_device
 from django_otp.models import Device
+from django_otp.oath import TOTP, hotp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -36,6 +39,9 @@ BACKUP_CODE_LENGTH = 10
 # How long a scanned-but-unconfirmed secret may still be confirmed.
 ENROLMENT_MAX_AGE = timedelta(minutes=15)
 
+# How far from now a refused code is still recognised as the user's, to say "wrong time" (steps).
+OTHER_TIME_STEPS = 10
+
 TOTP_FORMAT = re.compile(r"^[0-9]{6}$")
 BACKUP_CODE_FORMAT = re.compile(rf"^[{BACKUP_CODE_ALPHABET}]{{{BACKUP_CODE_LENGTH}}}$")
 
@@ -45,36 +51,73 @@ class MfaError(Exception):
 
 
 class CodeRefused(MfaError):
-    def __init__(self, message: str = "That code is not right. Check it and try again.") -> None:
-        super().__init__(message)
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or _("That code is not right. Check it and try again."))
+
+
+class CodeReused(CodeRefused):
+    """The authenticator's current code, already used: each works once (django-otp's ``last_t``)."""
+
+    def __init__(self) -> None:
+        super().__init__(_("That code has already been used. Wait for your authenticator app "
+                           "to show a new one, then enter it."))
+
+
+class CodeFromOtherTime(CodeRefused):
+    """A code of the user's authenticator, but for a time minutes away from now."""
+
+    def __init__(self) -> None:
+        super().__init__(_("That code is not for the current time. Check that the clock on "
+                           "the device with your authenticator app is set automatically, then "
+                           "enter the code it shows now."))
+
+
+MALFORMED = gettext_lazy("Enter the 6-digit code from your authenticator app, or one of your "
+                         "backup codes.")
 
 
 class CodeMalformed(MfaError):
     def __init__(self) -> None:
-        super().__init__("Enter the 6-digit code from your authenticator app, or one of your "
-                         "backup codes.")
+        super().__init__(str(MALFORMED))
 
 
 class Throttled(MfaError):
-    """django-otp's back-off after failures: no code is checked until ``until``."""
+    """django-otp's back-off after failures: no code is checked until ``until``.
 
-    def __init__(self, until: datetime) -> None:
+    After one wrong code the wait is a second: the message says that this code was not checked
+    (it may well be right), not that there were too many.
+    """
+
+    def __init__(self, until: datetime, failures: int = 1) -> None:
         self.until = until
+        self.failures = failures
         seconds = max(1, int((until - timezone.now()).total_seconds() + 0.999))
-        super().__init__(f"Too many wrong codes. Wait {seconds} second{'s' if seconds != 1 else ''} "
-                         "and try again with a new code.")
+        if failures <= 1:
+            message = ngettext(
+                "Your last code was wrong, and this one came too soon after it to be checked. "
+                "Wait %(seconds)d second, then enter it again.",
+                "Your last code was wrong, and this one came too soon after it to be checked. "
+                "Wait %(seconds)d seconds, then enter it again.", seconds) % {"seconds": seconds}
+        else:
+            message = ngettext(
+                "%(failures)d wrong codes in a row: each one makes the next wait longer. Wait "
+                "%(seconds)d second, then enter the code your app shows.",
+                "%(failures)d wrong codes in a row: each one makes the next wait longer. Wait "
+                "%(seconds)d seconds, then enter the code your app shows.",
+                seconds) % {"seconds": seconds, "failures": failures}
+        super().__init__(message)
 
 
 class EnrolmentExpired(MfaError):
     def __init__(self) -> None:
-        super().__init__("This set-up has expired. Scan the new QR code below, then enter the code "
-                         "it shows.")
+        super().__init__(_("This set-up has expired. Scan the new QR code below, then enter the "
+                           "code it shows."))
 
 
 class MfaRequiredByAccount(MfaError):
     def __init__(self) -> None:
-        super().__init__("Your Mitel account requires two-step verification: you can replace "
-                         "your authenticator app, but not remove it.")
+        super().__init__(_("Your Mitel account requires two-step verification: you can replace "
+                           "your authenticator app, but not remove it."))
 
 
 @dataclass(frozen=True)
@@ -204,9 +247,9 @@ def confirm_enrolment(user: User, device_id: int, code: str, *, replace: bool = 
             raise EnrolmentExpired()
         allowed, info = device.verify_is_allowed()
         if not allowed:
-            refused = Throttled(info["locked_until"])
+            refused = Throttled(info["locked_until"], info["failure_count"])
         elif not device.verify_token(token):  # counts the failure towards django-otp's throttle
-            refused = CodeRefused()
+            refused = why_refused(device, token)
         else:
             replaced = others.count()
             others.delete()
@@ -230,7 +273,7 @@ def confirm_enrolment(user: User, device_id: int, code: str, *, replace: bool = 
 def issue_backup_codes(user: User, *, request: HttpRequest | None = None) -> list[str]:
     """Ten new backup codes in place of the old ones; returned once, stored only as hashes."""
     if not has_authenticator(user):
-        raise MfaError("Set up an authenticator app first: backup codes go with it.")
+        raise MfaError(_("Set up an authenticator app first: backup codes go with it."))
     codes = _issue_backup_codes(user)
     audit.record_about(AuditEvent.Kind.MFA_ENROLLED, request=request, user=user, actor=user,
                        method="backup_code", device="backup codes", backup_codes=len(codes))
@@ -284,24 +327,53 @@ def verify_code(user: User, code: str, *, request: HttpRequest | None = None,
     else:
         raise CodeMalformed()
     verified: Device | None = None
-    throttled_until: datetime | None = None
+    throttled: Throttled | None = None
+    refused: CodeRefused = CodeRefused()
     with transaction.atomic():
         # Locked rows: two requests carrying one code cannot both pass (django-otp's for_verify).
         for device in model.objects.select_for_update().filter(user=user, confirmed=True):
             allowed, info = device.verify_is_allowed()
             if not allowed:
-                throttled_until = max(throttled_until or info["locked_until"], info["locked_until"])
+                if throttled is None or info["locked_until"] > throttled.until:
+                    throttled = Throttled(info["locked_until"], info["failure_count"])
             elif device.verify_token(token):
                 verified = device
                 break
+            elif model is TOTPDevice:
+                refused = why_refused(device, token)
+        throttled_until = throttled.until if throttled else None
         if verified is None and throttled_until is None:
             audit.record(AuditEvent.Kind.MFA_FAILED, request=request, user=user, account=account,
                          application=application, method=method)
     if verified is not None:
         return verified
-    if throttled_until is not None:
-        raise Throttled(throttled_until)
-    raise CodeRefused()
+    if throttled is not None:
+        raise throttled
+    raise refused
+
+
+def why_refused(device: TOTPDevice, token: str, *, now: float | None = None) -> CodeRefused:
+    """What to tell the user of a code ``device`` refused: already used, another time, or wrong.
+
+    Called only after ``verify_token`` refused it, so the answer never lets a code through: the
+    refusal counts the same (throttle, lockout, audit) whichever message it carries.
+    """
+    try:
+        value = int(token)
+    except ValueError:
+        return CodeRefused()
+    clock = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    if now is not None:
+        clock.time = now
+    current = clock.t()
+    window = range(current - device.tolerance, current + device.tolerance + 1)
+    if device.last_t >= 0 and any(t <= device.last_t and hotp(device.bin_key, t, device.digits)
+                                  == value for t in window):
+        return CodeReused()
+    for t in range(current - OTHER_TIME_STEPS, current + OTHER_TIME_STEPS + 1):
+        if t not in window and hotp(device.bin_key, t, device.digits) == value:
+            return CodeFromOtherTime()
+    return CodeRefused()
 
 
 def _normal(code: str) -> str:

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.utils import translation
 
 from ..models import AuditEvent, MitelAccount, Role, User
 from ..usernames import canonical_username
@@ -91,7 +92,10 @@ def manageable_accounts(actor: User) -> list[MitelAccount]:
 
 def parse_roles(text: str) -> frozenset[Role]:
     """``Decision Maker; Phone Manager`` (labels or values, any case) into roles; empty is none."""
-    names = {label.lower(): role for role, label in zip(Role, Role.labels, strict=True)}
+    # The English labels (a file is the same whatever the page's language) and the page's own.
+    with translation.override("en"):
+        names = {str(label).lower(): role for role, label in zip(Role, Role.labels, strict=True)}
+    names |= {str(label).lower(): role for role, label in zip(Role, Role.labels, strict=True)}
     names |= {role.value: role for role in Role}
     roles, unknown = set(), []
     for part in text.split(ROLE_SEPARATOR):
@@ -104,9 +108,9 @@ def parse_roles(text: str) -> frozenset[Role]:
         else:
             roles.add(role)
     if unknown:
+        labels = ", ".join(str(label) for label in Role.labels)
         raise ValidationError(f"Unknown role {', '.join(repr(u) for u in unknown)}: use "
-                              f"{', '.join(Role.labels)}, separated by '{ROLE_SEPARATOR}', "
-                              "or leave it empty.")
+                              f"{labels}, separated by '{ROLE_SEPARATOR}', or leave it empty.")
     return frozenset(roles)
 
 

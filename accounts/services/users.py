@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from ..models import AuditEvent, Invitation, User
 from ..sessions import end_sessions
@@ -14,7 +15,7 @@ from . import audit
 from .bounds import ensure_within_reach
 from .memberships import audit_accounts, users_fully_managed_by
 
-STALE_EDIT_MESSAGE = (
+STALE_EDIT_MESSAGE = _(
     "This user was changed by someone else while you were editing; reload and try again."
 )
 
@@ -69,7 +70,7 @@ def update_user(
                     version=F("version") + 1, **values
                 )
         except IntegrityError as error:
-            raise ValidationError("A user with that Mitel username already exists.") from error
+            raise ValidationError(_("A user with that Mitel username already exists.")) from error
         if written != 1:
             raise StaleEdit
         user.version = expected_version + 1
@@ -125,7 +126,8 @@ def deactivate_user(user: User, *, acting_user: User, request: HttpRequest | Non
     """
     ensure_within_reach(user, acting_user)
     if not users_fully_managed_by(acting_user).filter(pk=user.pk).exists():
-        raise PermissionDenied(f"{user.username} also belongs to a Mitel account you do not manage.")
+        raise PermissionDenied(_("%(username)s also belongs to a Mitel account you do not manage.")
+                               % {"username": user.username})
     now = timezone.now()
     with transaction.atomic():
         current = User.objects.select_for_update().get(pk=user.pk)

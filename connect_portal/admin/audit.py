@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.contrib.admin import DateFieldListFilter
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AuditEvent
 from accounts.services.memberships import Ability, has_global
@@ -30,7 +31,7 @@ class AuditAccountFilter(AccountFilter):
 class UsernameFilter(InputFilter):
     """Events about one username: the user's, or what was typed at sign-in."""
 
-    title = "username"
+    title = _("username")
     parameter_name = "username"
 
     def queryset(self, request, queryset):
@@ -67,21 +68,21 @@ class AuditEventAdmin(ReadOnlyPortalAdmin):
         return may_in_account(request, Ability.VIEW_AUDIT, obj.account_id if obj else None)
 
 
-    @admin.display(description="user")
+    @admin.display(description=_("user"))
     def who(self, event: AuditEvent) -> str:
         return str(event.user or event.username or "")
 
-    @admin.display(description="actor")
+    @admin.display(description=_("actor"))
     def by(self, event: AuditEvent) -> str:
         """The actor as they are now, or as they were named when they acted (deleted since)."""
         return str(event.actor or event.actor_username or "")
 
-    @admin.display(description="details")
+    @admin.display(description=_("details"))
     def details(self, event: AuditEvent):
         text = json.dumps(event.detail, indent=2, sort_keys=True)
         return format_html('<pre class="portal-json">{}</pre>', text)
 
-    @admin.action(permissions=["view"], description="Export the selected events as CSV")
+    @admin.action(permissions=["view"], description=_("Export the selected events as CSV"))
     def export_csv(self, request: HttpRequest, queryset) -> HttpResponse:
         rows = (
             (event.created_at.isoformat(), event.kind, event.user or event.username,

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Domain
 from accounts.services import domains
@@ -40,7 +41,7 @@ class DomainAccountFilter(AccountFilter):
 
 
 class VerifiedFilter(admin.SimpleListFilter):
-    title = "status"
+    title = _("status")
     parameter_name = "verified"
 
     def lookups(self, request, model_admin):
@@ -104,11 +105,11 @@ class DomainAdmin(PortalModelAdmin):
             kwargs["queryset"] = accounts_visible_to(request.user, Ability.MANAGE_SSO)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    @admin.display(description="status")
+    @admin.display(description=_("status"))
     def status(self, domain: Domain) -> str:
         return "Verified" if domain.is_verified else "Waiting for verification"
 
-    @admin.display(description="TXT record to publish")
+    @admin.display(description=_("TXT record to publish"))
     def txt_record(self, domain: Domain) -> str:
         if domain.is_verified:
             return "Not needed any more: the domain is verified."
@@ -135,7 +136,7 @@ class DomainAdmin(PortalModelAdmin):
 
     # --- actions --------------------------------------------------------------------------------
 
-    @admin.action(permissions=["verify"], description="Verify by the DNS TXT record",
+    @admin.action(permissions=["verify"], description=_("Verify by the DNS TXT record"),
                   location=BOTH_LOCATIONS)
     def verify_domains(self, request: HttpRequest, queryset) -> None:
         for domain in self.manageable(request, queryset):
@@ -147,7 +148,7 @@ class DomainAdmin(PortalModelAdmin):
                 self.message_user(request, f"The domain {domain.name} is verified for {domain.account.name}.",
                                   messages.SUCCESS)
 
-    @admin.action(permissions=["approve"], description="Approve (Mitel staff: verified without DNS)",
+    @admin.action(permissions=["approve"], description=_("Approve (Mitel staff: verified without DNS)"),
                   location=BOTH_LOCATIONS)
     def approve_domains(self, request: HttpRequest, queryset) -> None:
         for domain in queryset:

@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Invitation
 from accounts.services import invitations
@@ -24,7 +25,7 @@ class InvitationAccountFilter(AccountFilter):
 
 
 class StatusFilter(admin.SimpleListFilter):
-    title = "status"
+    title = _("status")
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
@@ -69,15 +70,15 @@ class InvitationAdmin(ReadOnlyPortalAdmin):
     def has_revoke_permission(self, request) -> bool:
         return anywhere(request, Ability.MANAGE_USERS)
 
-    @admin.display(description="roles offered")
+    @admin.display(description=_("roles offered"))
     def roles_offered(self, invitation: Invitation) -> str:
-        return ", ".join(role.label for role in invitation.role_list) or "user"
+        return ", ".join(str(role.label) for role in invitation.role_list) or _("user")
 
-    @admin.display(description="status")
+    @admin.display(description=_("status"))
     def current_status(self, invitation: Invitation) -> str:
         return invitation.status().label
 
-    @admin.action(permissions=["revoke"], description="Cancel the selected invitations")
+    @admin.action(permissions=["revoke"], description=_("Cancel the selected invitations"))
     def revoke_invitations(self, request: HttpRequest, queryset) -> None:
         manageable = queryset.open()
         if not has_global(request.user, Ability.MANAGE_USERS):

@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AddressBlock
 from accounts.services import lockouts
@@ -26,7 +27,7 @@ class AddressBlockAdmin(ReadOnlyPortalAdmin):
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).filter(pk__in=lockouts.address_blocks().values("pk"))
 
-    @admin.display(description="address", ordering="key")
+    @admin.display(description=_("address"), ordering="key")
     def address(self, block: AddressBlock) -> str:
         return block.key
 
@@ -36,7 +37,7 @@ class AddressBlockAdmin(ReadOnlyPortalAdmin):
     def has_lift_permission(self, request) -> bool:
         return request.user.has_perm("accounts.unlock_user")
 
-    @admin.action(permissions=["lift"], description="Lift the block on the selected addresses")
+    @admin.action(permissions=["lift"], description=_("Lift the block on the selected addresses"))
     def lift_blocks(self, request: HttpRequest, queryset) -> None:
         lifted = [block.key for block in queryset
                   if lockouts.lift_address_block(block, acting_user=request.user, request=request)]

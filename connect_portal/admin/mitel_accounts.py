@@ -8,6 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import (
     get_access_token_model,
@@ -73,8 +74,8 @@ for model in (Application, *(getter() for getter in (
 
 class ApplicationForm(forms.ModelForm):
     new_secret = forms.BooleanField(
-        label="Make a new client secret", required=False,
-        help_text="The current secret stops working at once; the new one is shown once, after Save.",
+        label=_("Make a new client secret"), required=False,
+        help_text=_("The current secret stops working at once; the new one is shown once, after Save."),
     )
 
     class Meta:
@@ -90,7 +91,8 @@ class ApplicationForm(forms.ModelForm):
 
         uri = self.cleaned_data["backchannel_logout_uri"]
         if uri and (refused := url_refusal(uri)):
-            raise forms.ValidationError(f"The back-channel logout URI {refused}.")
+            raise forms.ValidationError(_("The back-channel logout URI %(refusal)s.")
+                                        % {"refusal": refused})
         return uri
 
 
@@ -136,7 +138,7 @@ class ApplicationAdmin(PortalModelAdmin):
             return None
         response = TemplateResponse(request, "admin/accounts/application/client_secret.html", {
             **self.admin_site.each_context(request), "opts": self.opts, "application": obj,
-            "secret": secret, "title": f"Client secret of {obj.name}",
+            "secret": secret, "title": _("Client secret of %(application)s") % {"application": obj.name},
         })
         add_never_cache_headers(response)
         return response

@@ -20,6 +20,8 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from requests import RequestException
 
 from accounts.models import MitelAccount
@@ -34,7 +36,7 @@ from sso.services.edits import change_connection
 from ..site import PortalModelAdmin, anywhere, may_in_account, per_request
 from . import sso_setup
 
-SECRET_HELP = "The current secret is never shown. Leave empty to keep it."
+SECRET_HELP = _("The current secret is never shown. Leave empty to keep it.")
 OIDC_FIELDS = ("tenant_id", "issuer_url", "client_id", "new_client_secret")
 SAML_FIELDS = ("saml_metadata_url", "saml_metadata_file", "saml_username_attribute")
 
@@ -49,7 +51,7 @@ for _model in (SocialApp, SocialToken):
 
 class SsoConnectionForm(forms.ModelForm):
     new_client_secret = forms.CharField(
-        label="New client secret",
+        label=_("New client secret"),
         required=False,
         strip=True,
         max_length=SsoConnection._meta.get_field("client_secret").max_length,
@@ -57,8 +59,8 @@ class SsoConnectionForm(forms.ModelForm):
         help_text=SECRET_HELP,
     )
     saml_metadata_file = forms.FileField(
-        label="Or upload the SAML metadata file", required=False,
-        help_text="The Federation Metadata XML file from the identity provider, instead of its URL.",
+        label=_("Or upload the SAML metadata file"), required=False,
+        help_text=_("The Federation Metadata XML file from the identity provider, instead of its URL."),
     )
     provider: Provider | None = None  # the account's, set by SsoConnectionAdmin.get_form
 
@@ -88,7 +90,7 @@ class SsoConnectionForm(forms.ModelForm):
             field.label = wanted.label
             field.help_text = wanted.help_text
             if name == "new_client_secret":
-                field.label = f"New {wanted.label[0].lower()}{wanted.label[1:]}"
+                field.label = format_lazy(_("{field} (new)"), field=wanted.label)
                 field.help_text = f"{wanted.help_text} {SECRET_HELP}".strip()
             else:
                 field.required = False  # only for OpenID Connect: checked in clean
@@ -239,7 +241,7 @@ class SsoConnectionAdmin(PortalModelAdmin):
         if provider is None:
             return [(None, {
                 "fields": ["account"],
-                "description": "Choose the account: the settings its identity provider needs follow.",
+                "description": _("Choose the account: the settings its identity provider needs follow."),
             })]
         fields = []
         for wanted in provider.fields:
@@ -262,7 +264,7 @@ class SsoConnectionAdmin(PortalModelAdmin):
         return [
             (provider.name, {"fields": ["account", "protocol"]}),
             ("OpenID Connect", {"fields": fields, "description": help_}),
-            ("SAML 2.0", {"fields": saml_fields, "description": saml_help}),
+            (_("SAML 2.0"), {"fields": saml_fields, "description": saml_help}),
         ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -281,7 +283,7 @@ class SsoConnectionAdmin(PortalModelAdmin):
             acting_user=request.user, request=request,
         )
 
-    @admin.display(description="identity provider")
+    @admin.display(description=_("identity provider"))
     def provider(self, connection: SsoConnection) -> str:
         provider = connection.provider
         name = provider.name if provider else "?"
@@ -290,30 +292,30 @@ class SsoConnectionAdmin(PortalModelAdmin):
     def _named(self, connection: SsoConnection | None) -> SsoConnection | None:
         return connection if connection is not None and connection.account_id else None
 
-    @admin.display(description="SP entity ID (Identifier)")
+    @admin.display(description=_("SP entity ID (Identifier)"))
     def sp_entity_id(self, connection: SsoConnection | None) -> str:
         named = self._named(connection)
-        return saml.sp_entity_id(named) if named else "Shown once the account is chosen."
+        return saml.sp_entity_id(named) if named else _("Shown once the account is chosen.")
 
-    @admin.display(description="Assertion Consumer Service URL (Reply URL)")
+    @admin.display(description=_("Assertion Consumer Service URL (Reply URL)"))
     def acs_url(self, connection: SsoConnection | None) -> str:
         named = self._named(connection)
-        return saml.acs_url(named) if named else "Shown once the account is chosen."
+        return saml.acs_url(named) if named else _("Shown once the account is chosen.")
 
-    @admin.display(description="identity provider")
+    @admin.display(description=_("identity provider"))
     def saml_identity_provider(self, connection: SsoConnection | None) -> str:
         if connection is None or not connection.saml_idp_entity_id:
-            return "Read from the metadata when you save."
-        return format_html("{}<br>Sign-on URL: {}", connection.saml_idp_entity_id, connection.saml_sso_url)
+            return _("Read from the metadata when you save.")
+        return format_html(_("{}<br>Sign-on URL: {}"), connection.saml_idp_entity_id, connection.saml_sso_url)
 
-    @admin.display(description="signing certificates accepted")
+    @admin.display(description=_("signing certificates accepted"))
     def saml_signing_certificates(self, connection: SsoConnection | None) -> str:
         if connection is None or not connection.saml_certificates:
-            return "Read from the metadata when you save."
+            return _("Read from the metadata when you save.")
         return format_html_join(
-            "", "<p>{}, valid until {} (SHA-256 {})</p>",
+            "", _("<p>{}, valid until {} (SHA-256 {})</p>"),
             (saml.describe_certificate(c) for c in connection.saml_certificates))
 
-    @admin.display(description="client secret set", boolean=True)
+    @admin.display(description=_("client secret set"), boolean=True)
     def secret_set(self, connection: SsoConnection) -> bool:
         return bool(connection.client_secret)

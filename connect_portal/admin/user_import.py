@@ -68,7 +68,7 @@ class UserImportResource(resources.ModelResource):
         instance.username, instance.first_name, instance.last_name, instance.email = (
             new.username, new.first_name, new.last_name, new.email)
         instance.import_account = f"{new.account.account_number} {new.account.name}"
-        instance.import_roles = ", ".join(role.label for role in sorted(new.roles)) or "user"
+        instance.import_roles = ", ".join(str(role.label) for role in sorted(new.roles)) or "user"
 
     def save_instance(self, instance, is_create, row, **kwargs) -> None:
         # In the preview too, inside the transaction the library rolls back: the database's own

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.http import urlencode
 from django.utils.text import smart_split, unescape_string_literal
+from django.utils.translation import gettext_lazy as _
 from django_otp import devices_for_user
 
 from accounts.models import Membership, MitelAccount, Role, User
@@ -67,7 +68,7 @@ class UserAccountFilter(AccountFilter):
 class RoleFilter(admin.SimpleListFilter):
     """Users holding a role in one of the accounts the person may see (never in another one)."""
 
-    title = "role"
+    title = _("role")
     parameter_name = "role"
 
     def lookups(self, request, model_admin):
@@ -85,7 +86,7 @@ class RoleFilter(admin.SimpleListFilter):
 
 
 class LockedOutFilter(admin.SimpleListFilter):
-    title = "lockout"
+    title = _("lockout")
     parameter_name = "locked_out"
 
     def lookups(self, request, model_admin):
@@ -177,7 +178,8 @@ class MembershipFormSet(forms.BaseInlineFormSet):
                 continue
             current = Membership.objects.select_related("account", "user").get(pk=form.instance.pk)
             if current.account_id not in self.manageable:
-                raise ValidationError(f"You cannot take this user out of {current.account.name}.")
+                raise ValidationError(_("You cannot take this user out of %(account)s.")
+                                      % {"account": current.account.name})
             memberships.check_roles_allowed(self.actor, current.account, current.user,
                                             memberships.roles_of(current), frozenset())
         for form in self.forms:
@@ -192,7 +194,7 @@ class MembershipFormSet(forms.BaseInlineFormSet):
                 and form.cleaned_data.get("account")
             ]
             if not kept:
-                raise ValidationError("Choose at least one of your accounts for the new user.")
+                raise ValidationError(_("Choose at least one of your accounts for the new user."))
 
 
 class MembershipInline(admin.TabularInline):
@@ -201,8 +203,8 @@ class MembershipInline(admin.TabularInline):
     form = MembershipForm
     formset = MembershipFormSet
     fields = ("account", *Membership.ROLE_FIELDS.values())
-    verbose_name = "account and roles"
-    verbose_name_plural = "accounts and roles"
+    verbose_name = _("account and roles")
+    verbose_name_plural = _("accounts and roles")
 
     def get_queryset(self, request: HttpRequest):
         scope = memberships.accounts_visible_to(request.user, Ability.VIEW_USERS)
@@ -348,19 +350,19 @@ class UserAdmin(UserImportMixin, PortalModelAdmin):
             queryset = queryset.filter(pk__in=users_matching(word))
         return queryset, False
 
-    @admin.display(description="name")
+    @admin.display(description=_("name"))
     def full_name(self, user: User) -> str:
         return f"{user.first_name} {user.last_name}".strip()
 
-    @admin.display(description="accounts and roles")
+    @admin.display(description=_("accounts and roles"))
     def accounts_and_roles(self, user: User):
         return format_html_join(
             "", "<div>{}: {}</div>",
-            ((m.account, ", ".join(role.label for role in m.roles) or "user")
+            ((m.account, ", ".join(str(role.label) for role in m.roles) or _("user"))
              for m in getattr(user, "visible_memberships", [])),
         )
 
-    @admin.display(description="locked out", boolean=True)
+    @admin.display(description=_("locked out"), boolean=True)
     def locked_out(self, user: User) -> bool:
         return lockouts.is_locked_annotated(user)
 
@@ -512,8 +514,8 @@ class UserAdmin(UserImportMixin, PortalModelAdmin):
 
     @admin.action(
         permissions=["unlock"],
-        description="Unlock this %(verbose_name)s",
-        description_plural="Unlock the selected %(verbose_name_plural)s",
+        description=_("Unlock this %(verbose_name)s"),
+        description_plural=_("Unlock the selected %(verbose_name_plural)s"),
         location=BOTH_LOCATIONS,
     )
     def unlock_users(self, request: HttpRequest, queryset) -> None:
@@ -530,8 +532,8 @@ class UserAdmin(UserImportMixin, PortalModelAdmin):
 
     @admin.action(
         permissions=["send_reset"],
-        description="Send this %(verbose_name)s a password reset e-mail",
-        description_plural="Send the selected %(verbose_name_plural)s a password reset e-mail",
+        description=_("Send this %(verbose_name)s a password reset e-mail"),
+        description_plural=_("Send the selected %(verbose_name_plural)s a password reset e-mail"),
         location=BOTH_LOCATIONS,
     )
     def send_password_resets(self, request: HttpRequest, queryset) -> None:
@@ -553,8 +555,8 @@ class UserAdmin(UserImportMixin, PortalModelAdmin):
 
     @admin.action(
         permissions=["reset_mfa"],
-        description="Reset MFA of this %(verbose_name)s",
-        description_plural="Reset MFA of the selected %(verbose_name_plural)s",
+        description=_("Reset MFA of this %(verbose_name)s"),
+        description_plural=_("Reset MFA of the selected %(verbose_name_plural)s"),
         location=BOTH_LOCATIONS,
     )
     def reset_mfa(self, request: HttpRequest, queryset) -> HttpResponse | None:
@@ -569,7 +571,7 @@ class UserAdmin(UserImportMixin, PortalModelAdmin):
             ]
             context = {
                 **self.admin_site.each_context(request),
-                "title": "Reset multi-factor authentication?",
+                "title": _("Reset multi-factor authentication?"),
                 "users": users,
                 "hidden": hidden,
                 "opts": self.opts,
@@ -626,12 +628,12 @@ class UserAdmin(UserImportMixin, PortalModelAdmin):
         for message in refused:
             self.message_user(request, f"Not deactivated: {message}", messages.ERROR)
 
-    @admin.action(permissions=["view"], description="Export the selected users as CSV")
+    @admin.action(permissions=["view"], description=_("Export the selected users as CSV"))
     def export_csv(self, request: HttpRequest, queryset) -> HttpResponse:
         rows = (
             (user.username, user.first_name, user.last_name, user.email, user.is_active,
              "; ".join(f"{m.account.account_number} {m.account.name}: "
-                       + ", ".join(role.label for role in m.roles) for m in user.visible_memberships),
+                       + ", ".join(str(role.label) for role in m.roles) for m in user.visible_memberships),
              user.last_login)
             for user in queryset
         )

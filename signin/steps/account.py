@@ -2,19 +2,21 @@
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 
 from ..flow import SigninFlow, find_account
 from ..forms import AccessibleForm, refuse_control_characters
 from .base import Runner, Step
 
-NOT_FOUND = ("We couldn't find that account for your username. Check the Account Number or "
-             "Partner Label, or choose your account from the list.")
+NOT_FOUND = _("We couldn't find that account for your username. Check the Account Number or "
+              "Partner Label, or choose your account from the list.")
 
 
 class AccountForm(AccessibleForm):
-    account = forms.ChoiceField(label="Account", required=False)
+    account = forms.ChoiceField(label=_("Account"), required=False,
+                                widget=forms.Select(attrs={"autofocus": True}))
     account_number = forms.CharField(
-        label="Or type the Account Number or Partner Label",
+        label=_("Or type the Account Number or Partner Label"),
         required=False,
         max_length=64,
         validators=[refuse_control_characters],
@@ -25,7 +27,7 @@ class AccountForm(AccessibleForm):
     def __init__(self, *args, flow: SigninFlow, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.flow = flow
-        self.fields["account"].choices = [("", "Choose your account")] + [
+        self.fields["account"].choices = [("", _("Choose your account"))] + [
             (a.account_number, f"{a.name} ({a.account_number})") for a in flow.accounts
         ]
         # An account the user does not belong to gets the typo message, not Django's own.
@@ -33,13 +35,23 @@ class AccountForm(AccessibleForm):
 
     def clean(self):
         data = super().clean()
-        typed = data.get("account_number") or data.get("account")
+        picked, typed = data.get("account"), (data.get("account_number") or "").strip()
         if self.errors:
             return data
-        if not typed:
-            raise forms.ValidationError("Choose your account, or type its Account Number or "
-                                        "Partner Label.")
-        data["chosen"] = find_account(self.flow.accounts, typed)
+        if not (typed or picked):
+            raise forms.ValidationError(_("Choose your account, or type its Account Number or "
+                                          "Partner Label."))
+        if typed and picked:
+            in_list = find_account(self.flow.accounts, picked)
+            if in_list is not None and find_account(self.flow.accounts, typed) != in_list:
+                # Two answers: signing in to either would be a guess (SECURITY.md 1 still holds:
+                # the typed one is not said to exist or not).
+                raise forms.ValidationError(
+                    _("You chose %(chosen)s in the list and typed %(typed)s in the box. Choose "
+                      "your account in one place only, or make both the same account."),
+                    params={"chosen": f"{in_list.name} ({in_list.account_number})",
+                            "typed": f"“{typed}”"})
+        data["chosen"] = find_account(self.flow.accounts, typed or picked)
         if data["chosen"] is None:
             self.add_error("account_number", NOT_FOUND)
         return data

@@ -8,6 +8,7 @@ the flow state.
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
 
 from accounts.services import lockouts, passkeys, totp
 
@@ -20,21 +21,34 @@ from .base import Runner, Step
 
 class CodeForm(AccessibleForm):
     code = forms.CharField(
-        label="Code",
+        label=_("Code"),
         max_length=64,
         validators=[refuse_control_characters],
-        error_messages={"required": "Enter the code from your authenticator app.",
-                        "max_length": str(totp.CodeMalformed())},
+        error_messages={"required": _("Enter the code from your authenticator app."),
+                        "max_length": totp.MALFORMED},
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True,
                                       "spellcheck": "false", "autocapitalize": "none",
-                                      "aria-describedby": "code-help"}),
+                                      "inputmode": "numeric", "aria-describedby": "code-help"}),
     )
+
+    def __init__(self, *args, backup: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.backup = backup
+        if backup:  # backup codes have letters: a phone's number pad cannot type them
+            self.fields["code"].label = _("Backup code")
+            self.fields["code"].widget.attrs["inputmode"] = "text"
+            self.fields["code"].widget.attrs["autocomplete"] = "off"
 
     def add_error(self, field, error) -> None:
         super().add_error(field, error)
         attrs = self.fields["code"].widget.attrs
         if attrs.get("aria-describedby", "").endswith("-error"):  # keep the help text tied too
             attrs["aria-describedby"] = f"code-help {attrs['aria-describedby']}"
+
+
+def wants_backup_code(request: HttpRequest) -> bool:
+    """The user chose "Use a backup code" (a link on the page, then a hidden field of its form)."""
+    return request.GET.get("backup") == "1" or request.POST.get("kind") == "backup"
 
 
 class CodeStep(Step):
@@ -44,6 +58,9 @@ class CodeStep(Step):
     name = "code"
     template = "signin/code.html"
     form_class = CodeForm
+
+    def get(self, request: HttpRequest, flow: SigninFlow, **extra) -> HttpResponse:
+        return self.render(request, flow, CodeForm(backup=wants_backup_code(request)), **extra)
 
     def applies(self, flow: SigninFlow) -> bool:
         # A device verified in this flow already (a new one, confirmed by enrolment) is enough.
@@ -65,8 +82,8 @@ class CodeStep(Step):
             attempt = lockouts.begin(request, flow.username)
         except lockouts.LockedOut as locked:
             request.lockout_locks = locked.locks
-            return lockout_response(request, None, credentials)
-        form = CodeForm(request.POST)
+            return lockout_response(request, None, credentials, flow=flow)
+        form = CodeForm(request.POST, backup=wants_backup_code(request))
         if not form.is_valid():
             attempt.not_checked()
             return self.render(request, flow, form)
@@ -77,7 +94,7 @@ class CodeStep(Step):
             attempt.failed()
             if attempt.started:
                 request.lockout_locks = attempt.started
-                return lockout_response(request, None, credentials)
+                return lockout_response(request, None, credentials, flow=flow)
             form.add_error("code", str(refused))
             return self.render(request, flow, form)
         except totp.MfaError as error:  # malformed, or django-otp's throttle: nothing was checked

@@ -7,6 +7,7 @@ business. The policy is the strictest of the user's accounts (``services.passwor
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from accounts.services.passwords import PasswordExpiry, change_password, password_expiry
 
@@ -44,5 +45,5 @@ class ExpiryStep(Step):
             return self.render(request, flow, form, expiry=expiry)
         change_password(flow.user, form.cleaned_data["new_password1"], request=request,
                         reason="expired" if expiry.expired else "expiring")
-        messages.success(request, "Your password has been changed.")
+        messages.success(request, _("Your password has been changed."))
         return runner.done()

@@ -2,17 +2,19 @@
 
 from django.contrib.auth import authenticate
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 
 from ..flow import SigninFlow
 from ..forms import AccessibleForm, password_field
 from ..lockout import is_locked_out_request, lockout_response
 from .base import Runner, Step
 
-WRONG = "The username or password is incorrect."
+WRONG = _("The username or password is incorrect.")
 
 
 class PasswordForm(AccessibleForm):
-    password = password_field("Password", "current-password", too_long=WRONG, autofocus=True)
+    password = password_field(_("Password"), "current-password", required=_("Enter your password."),
+                              too_long=WRONG, autofocus=True)
 
 
 def sso_offered(flow: SigninFlow) -> bool:
@@ -43,8 +45,12 @@ class PasswordStep(Step):
         }
 
     def post(self, request: HttpRequest, flow: SigninFlow, runner: Runner) -> HttpResponse:
-        if request.POST.get("action") == "sso" and self.context(flow)["offer_sso"]:
+        action = request.POST.get("action")
+        if action == "sso" and self.context(flow)["offer_sso"]:
             flow.chose_sso()
+            return runner.proceed()
+        if action == "change_account" and flow.account_was_chosen:
+            flow.change_account()
             return runner.proceed()
         form = PasswordForm(request.POST)
         if not form.is_valid():
@@ -55,7 +61,7 @@ class PasswordStep(Step):
         user = authenticate(request, username=flow.username, password=form.cleaned_data["password"],
                             preloaded_user=flow.user)  # loaded with the accounts: no second query
         if is_locked_out_request(request):
-            return lockout_response(request, None, {"username": flow.username})
+            return lockout_response(request, None, {"username": flow.username}, flow=flow)
         if user is None or not flow.is_for(user):
             form.add_error("password", WRONG)
             return self.render(request, flow, form)

@@ -40,7 +40,11 @@ class SsoStep(Step):
 
     def post(self, request: HttpRequest, flow: SigninFlow, runner: Runner) -> HttpResponse:
         """"Enter your password". The Single Sign On button posts to ``sso:start`` instead."""
-        if request.POST.get("action") == "password" and self.context(flow)["offer_password"]:
+        action = request.POST.get("action")
+        if action == "password" and self.context(flow)["offer_password"]:
             flow.chose_password()
+            return runner.proceed()
+        if action == "change_account" and flow.account_was_chosen:
+            flow.change_account()
             return runner.proceed()
         return self.get(request, flow)

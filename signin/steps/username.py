@@ -4,6 +4,8 @@ import re
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.services import applications
 
@@ -18,11 +20,11 @@ ACCOUNT_HINT = re.compile(r"^[0-9A-Za-z][-0-9A-Za-z_. ]{0,63}$")
 
 class UsernameForm(AccessibleForm):
     username = forms.CharField(
-        label="Username",
+        label=gettext_lazy("Username"),
         max_length=254,
         error_messages={
-            "required": "Enter your username.",
-            "max_length": "A username is at most 254 characters.",
+            "required": gettext_lazy("Enter your username."),
+            "max_length": gettext_lazy("A username is at most 254 characters."),
         },
         validators=[refuse_control_characters],
         widget=forms.TextInput(
@@ -63,28 +65,33 @@ def begin_from_link(request: HttpRequest) -> tuple[SigninFlow, list[str]]:
         if SLUG.match(app_slug):
             application = applications.by_slug(app_slug)
         if application is None:
-            notices.append("This sign-in link names an application we don't know. You can still "
-                           "sign in; you will go to your Personal Information page afterwards.")
+            notices.append(_("This sign-in link names an application we don't know. You can still "
+                             "sign in; you will go to your Personal Information page afterwards."))
             app_slug = ""
     next_url = params.get("next", "").strip()
     if next_url:
         allowed = (application.allows_redirect(next_url) if application
                    else is_local_url(request, next_url))
         if not allowed:
-            where = application.name if application else "your Personal Information page"
-            notices.append(f"This sign-in link would send you to an address we don't send people "
-                           f"to. After signing in you will go to {where} instead.")
+            if application:
+                notices.append(_("This sign-in link would send you to an address we don't send "
+                                 "people to. After signing in you will go to %(application)s "
+                                 "instead.") % {"application": application.name})
+            else:
+                notices.append(_("This sign-in link would send you to an address we don't send "
+                                 "people to. After signing in you will go to your Personal "
+                                 "Information page instead."))
             next_url = ""
     account_hint = params.get("account", "").strip()
     if account_hint and not ACCOUNT_HINT.match(account_hint):
-        notices.append("The account in this sign-in link is not an Account Number or Partner "
-                       "Label. You can choose your account after Next.")
+        notices.append(_("The account in this sign-in link is not an Account Number or Partner "
+                         "Label. You can choose your account after Next."))
         account_hint = ""
     hint = params.get("login_hint", "")
     try:
         UsernameForm({"username": hint}).fields["username"].clean(hint) if hint else None
     except forms.ValidationError:
-        notices.append("The username in this sign-in link is not valid. Type yours below.")
+        notices.append(_("The username in this sign-in link is not valid. Type yours below."))
         hint = ""
     flow = SigninFlow.begin(request, application=application, next_url=next_url,
                             account_hint=account_hint, login_hint=hint.strip())

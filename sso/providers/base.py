@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
 
+from django.utils.translation import gettext, gettext_lazy
+
 if TYPE_CHECKING:
     from sso.models import SsoConnection
 
@@ -73,8 +75,9 @@ class Provider:
     # Where to register the redirect URI at the provider; "{uri}" is replaced by the full URI.
     redirect_help: ClassVar[str]
     # Where to register a SAML connection; "{entity_id}" and "{acs_url}" are replaced.
-    saml_help: ClassVar[str] = ("At your identity provider, register the SP entity ID {entity_id} and "
-                                "the Assertion Consumer Service URL {acs_url}.")
+    saml_help: ClassVar[str] = gettext_lazy(
+        "At your identity provider, register the SP entity ID {entity_id} and the Assertion Consumer "
+        "Service URL {acs_url}.")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.key}>"
@@ -91,7 +94,7 @@ class Provider:
         errors = {}
         for field in self.fields:
             if field.required and field.name != "client_secret" and not getattr(connection, field.name):
-                errors[field.name] = f"Enter the {field.label}."
+                errors[field.name] = gettext("Enter the %(field)s.") % {"field": field.label}
         return {**errors, **self.validate(connection)}
 
     def validate(self, connection: SsoConnection) -> dict[str, str]:

@@ -4,6 +4,7 @@ import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from .base import ClaimsMapping, ConnectionField, Provider, SamlMapping, is_loopback
 
@@ -25,23 +26,23 @@ class EntraId(Provider):
         username=("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name", "NameID"),
         subject=("http://schemas.microsoft.com/identity/claims/objectidentifier", "NameID"),
     )
-    saml_help = ("In Microsoft Entra ID, in the Mitel Connect enterprise application, Single sign-on, "
-                 "SAML, Basic SAML Configuration, enter Identifier (Entity ID) {entity_id} and Reply URL "
-                 "(Assertion Consumer Service URL) {acs_url}. Then copy the App Federation Metadata Url.")
+    saml_help = _("In Microsoft Entra ID, in the Mitel Connect enterprise application, Single sign-on, "
+                  "SAML, Basic SAML Configuration, enter Identifier (Entity ID) {entity_id} and Reply URL "
+                  "(Assertion Consumer Service URL) {acs_url}. Then copy the App Federation Metadata Url.")
     fields = (
-        ConnectionField("tenant_id", "Directory (tenant) ID", required=False,
-                        help_text="On the Overview page of the app registration in Microsoft Entra ID, "
-                        "a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47."),
-        ConnectionField("issuer_url", "Test provider issuer URL", required=False, test_only=True,
-                        help_text="Leave empty. Only for a test OpenID provider on this machine "
-                        "(http://127.0.0.1:…): it replaces the issuer of the tenant."),
-        ConnectionField("client_id", "Application (client) ID",
-                        help_text="On the Overview page of the app registration."),
-        ConnectionField("client_secret", "Client secret value",
-                        help_text="Under Certificates & secrets: the Value, not the Secret ID."),
+        ConnectionField("tenant_id", _("Directory (tenant) ID"), required=False,
+                        help_text=_("On the Overview page of the app registration in Microsoft Entra ID, "
+                        "a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47.")),
+        ConnectionField("issuer_url", _("Test provider issuer URL"), required=False, test_only=True,
+                        help_text=_("Leave empty. Only for a test OpenID provider on this machine "
+                        "(http://127.0.0.1:…): it replaces the issuer of the tenant.")),
+        ConnectionField("client_id", _("Application (client) ID"),
+                        help_text=_("On the Overview page of the app registration.")),
+        ConnectionField("client_secret", _("Client secret value"),
+                        help_text=_("Under Certificates & secrets: the Value, not the Secret ID.")),
     )
-    redirect_help = ("In Microsoft Entra ID, under App registrations, your app, Authentication, "
-                     "add a Web platform with this redirect URI: {uri}")
+    redirect_help = (_("In Microsoft Entra ID, under App registrations, your app, Authentication, "
+                     "add a Web platform with this redirect URI: {uri}"))
 
     def issuer(self, connection) -> str:
         if connection.issuer_url:

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AuditEvent, Membership, MitelAccount, User
 from accounts.services import audit
@@ -108,7 +109,7 @@ def unlink_identity(identity: LinkedIdentity, *, acting_user: User,
     if acting_user.has_perm(GLOBAL_UNLINK_PERMISSION):
         ensure_within_reach(identity.user, acting_user)
     if not identities_removable_by(acting_user).filter(pk=identity.pk).exists():
-        raise PermissionDenied("You cannot remove this linked identity.")
+        raise PermissionDenied(_("You cannot remove this linked identity."))
     their_accounts = MitelAccount.objects.filter(memberships__user=identity.user)
     accounts = _issuers(their_accounts).get(identity.issuer, set())
     with transaction.atomic():

@@ -26,6 +26,7 @@ from django.core.exceptions import MultipleObjectsReturned
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from requests import RequestException
 
 from accounts.models import AuditEvent, MitelAccount
@@ -59,77 +60,77 @@ CONTACT = "an Authorized Contact of your company's Mitel account"
 
 REFUSALS: dict[str, Refusal] = {
     "mismatch": Refusal(
-        403, "Your company account does not match your Mitel username",
-        "You signed in to {idp} as {enterprise_username}, but you are signing in to Mitel as "
-        "{username}. They must be the same.",
+        403, _("Your company account does not match your Mitel username"),
+        _("You signed in to {idp} as {enterprise_username}, but you are signing in to Mitel as "
+        "{username}. They must be the same."),
         f"Sign in to {{idp}} with the account for {{username}}, or ask {CONTACT} to correct your "
         "Mitel username.",
         kind=AuditEvent.Kind.SSO_MISMATCH,
     ),
     "identity_conflict": Refusal(
-        403, "Your company account is linked to another Mitel sign-in",
-        "The {idp} account you signed in with is not the one linked to {username}.",
+        403, _("Your company account is linked to another Mitel sign-in"),
+        _("The {idp} account you signed in with is not the one linked to {username}."),
         f"Sign in to {{idp}} with the account you usually use for Mitel, or ask {CONTACT} for help.",
         kind=AuditEvent.Kind.SSO_MISMATCH,
     ),
     "locked_out": Refusal(
-        403, "Your sign-in is locked",
-        "There have been too many unsuccessful sign-in attempts for {username}, so signing in is "
-        "locked for now, Single Sign On included.",
+        403, _("Your sign-in is locked"),
+        _("There have been too many unsuccessful sign-in attempts for {username}, so signing in is "
+        "locked for now, Single Sign On included."),
         f"Try again later, or ask {CONTACT}, or Mitel support, to unlock it.",
         kind=AuditEvent.Kind.SIGN_IN_FAILED, retry=False,
     ),
     "domain_not_verified": Refusal(
-        403, "{idp} cannot sign in this username",
-        "{username} is not under a domain verified for {account}, so its {idp} does not speak for it.",
+        403, _("{idp} cannot sign in this username"),
+        _("{username} is not under a domain verified for {account}, so its {idp} does not speak for it."),
         f"Sign in another way, or ask {CONTACT} to verify your company's domain in the Connect Portal.",
         kind=AuditEvent.Kind.SSO_MISMATCH, retry=False,
     ),
     "inactive": Refusal(
-        403, "Your Mitel user is deactivated",
-        "{username} can no longer sign in to Mitel.",
+        403, _("Your Mitel user is deactivated"),
+        _("{username} can no longer sign in to Mitel."),
         f"If you think this is a mistake, contact {CONTACT}.",
         kind=AuditEvent.Kind.SIGN_IN_FAILED, retry=False,
     ),
     "cancelled": Refusal(
-        403, "You did not finish signing in to {idp}",
-        "{idp} says the sign-in was cancelled or consent was not given.",
+        403, _("You did not finish signing in to {idp}"),
+        _("{idp} says the sign-in was cancelled or consent was not given."),
         f"Try again and accept at {{idp}}. If your company does not allow Mitel, contact {CONTACT}.",
     ),
     "provider_error": Refusal(
-        502, "{idp} could not sign you in",
-        "{idp} answered with an error ({error}).",
+        502, _("{idp} could not sign you in"),
+        _("{idp} answered with an error ({error})."),
         f"Try again in a few minutes. If it keeps happening, tell {CONTACT}: the Single Sign On "
         "settings may need attention.",
     ),
     "unreachable": Refusal(
-        502, "We could not reach {idp}",
-        "Your company's sign-in service did not answer, or its settings could not be read.",
+        502, _("We could not reach {idp}"),
+        _("Your company's sign-in service did not answer, or its settings could not be read."),
         f"Try again in a few minutes. If it keeps happening, tell {CONTACT}: the Single Sign On "
         "settings may need attention.",
     ),
     "invalid_response": Refusal(
-        400, "We could not verify the answer from {idp}",
-        "For your security you have not been signed in: the answer did not pass our checks.",
+        400, _("We could not verify the answer from {idp}"),
+        _("For your security you have not been signed in: the answer did not pass our checks."),
         f"Try again. If it keeps happening, tell {CONTACT}.",
     ),
     "expired": Refusal(
-        400, "This sign-in has expired",
-        "The answer from your company's sign-in service belongs to a sign-in that has expired, "
-        "was already used, or was started in another browser.",
+        400, _("This sign-in has expired"),
+        _("The answer from your company's sign-in service belongs to a sign-in that has expired, "
+        "was already used, or was started in another browser."),
         "Start signing in again.",
         retry=False,
     ),
     "wrong_flow": Refusal(
-        400, "This sign-in was started for something else",
-        "The answer from your company's sign-in service does not belong to the sign-in in progress "
-        "in this browser.",
+        400, _("This sign-in was started for something else"),
+        _("The answer from your company's sign-in service does not belong to the sign-in in progress "
+        "in this browser."),
         "Start signing in again.",
         retry=False,
     ),
     "not_configured": Refusal(
-        503, "Single Sign On is not set up for this account yet",
-        "{account} has no working Single Sign On connection.",
+        503, _("Single Sign On is not set up for this account yet"),
+        _("{account} has no working Single Sign On connection."),
         f"Ask {CONTACT} to set it up, or sign in with your password if your account allows it.",
         retry=False,
     ),

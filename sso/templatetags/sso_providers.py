@@ -1,6 +1,8 @@
 """Template words that come from the identity providers (``sso.providers``), not from templates."""
 
 from django import template
+from django.utils.text import get_text_list
+from django.utils.translation import gettext as _
 
 from sso import providers
 
@@ -11,4 +13,4 @@ register = template.Library()
 def identity_provider_names() -> str:
     """Every provider's name, as a list in words: "Microsoft Entra ID or Okta"."""
     names = [provider.name for provider in providers.all()]
-    return " or ".join([", ".join(names[:-1]), names[-1]] if len(names) > 2 else names)
+    return get_text_list(names, _("or"))

@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings
 from django.test import RequestFactory
 from django.utils import timezone
+from django_otp.oath import TOTP, hotp
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -98,7 +99,8 @@ def test_a_totp_code_works_once(client):
     sign_in_with_password(client, TRENT)
     response = enter_code(client, code)
     assert response.status_code == 200
-    assert "That code is not right" in response.content.decode()
+    assert ("That code has already been used. Wait for your authenticator app to show a new one"
+            in response.content.decode())
     assert signed_in_user(client) is None
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.MFA_FAILED, user__username=TRENT,
                                      method="totp").count() == 1
@@ -115,7 +117,8 @@ def test_guessing_codes_is_throttled_by_django_otp(client):
 
     response = enter_code(client, code_for(device))
     assert response.status_code == 200
-    assert "Too many wrong codes. Wait 1 second" in response.content.decode()
+    assert ("Your last code was wrong, and this one came too soon after it to be checked. Wait 1 "
+            "second, then enter it again.") in response.content.decode()
     assert 'aria-invalid="true"' in response.content.decode()
     assert failures() == 1  # a throttled try checks nothing, so it is not a failure either
 
@@ -252,3 +255,35 @@ def test_a_user_left_with_only_backup_codes_is_still_asked_for_a_code(client, de
     TOTPDevice.objects.filter(user=demo[TRENT]).delete()
     assert sign_in_with_password(client, TRENT)["Location"] == "/signin/code/"
     assert enter_code(client, codes[3])["Location"] == "/signin/stay/"
+
+
+def test_a_code_from_minutes_away_says_the_clock_is_wrong_and_counts_as_wrong(client):
+    device = trents_device()
+    sign_in_with_password(client, TRENT)
+    now = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).t()
+    five_minutes_ahead = f"{hotp(device.bin_key, now + 10, device.digits):06d}"
+    response = enter_code(client, five_minutes_ahead)
+    assert response.status_code == 200
+    assert "That code is not for the current time. Check that the clock" in response.content.decode()
+    assert signed_in_user(client) is None
+    assert failures() == 1
+
+
+def test_after_several_wrong_codes_the_wait_says_how_many_and_how_long(client):
+    device = trents_device()
+    sign_in_with_password(client, TRENT)
+    enter_code(client, wrong_code_for(device))
+    let_throttle_pass(device)
+    enter_code(client, wrong_code_for(device))
+    response = enter_code(client, code_for(device))
+    assert "2 wrong codes in a row: each one makes the next wait longer. Wait 2 seconds" \
+        in response.content.decode()
+
+
+def test_the_code_box_brings_up_a_number_pad_and_a_backup_code_a_keyboard(client):
+    sign_in_with_password(client, TRENT)
+    page = client.get("/signin/code/").content.decode()
+    assert 'inputmode="numeric"' in page and 'href="?backup=1"' in page
+    page = client.get("/signin/code/?backup=1").content.decode()
+    assert 'inputmode="text"' in page and "Backup code" in page
+    assert 'name="kind" value="backup"' in page

@@ -181,6 +181,21 @@ def test_login_hint_and_account_hint_reach_the_sign_in(browser, provider, confid
     assert claims["mitel_account"]["number"] == "100002"
 
 
+def test_ui_locales_of_the_application_chooses_the_sign_in_language(browser, provider,
+                                                                   confidential_app):
+    """OpenID Connect's ui_locales: the first language we speak, for the whole sign-in."""
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    browser.open(rp.authorize_url(ui_locales="pt-BR de-CH en"))
+    assert '<html lang="de">' in browser.page.text and "Benutzername" in browser.page.text
+    browser.submit(username="alice@acme.example")
+    assert "Passwort eingeben" in browser.page.text
+    browser.submit(password="Mitel-demo-2026!")
+    if 'name="stay"' in browser.page.text:
+        assert "Angemeldet bleiben?" in browser.page.text
+        browser.submit(stay="no")
+    assert rp.id_token_claims(rp.exchange(browser.location))["sub"]
+
+
 def test_an_authorized_contact_sees_which_application_their_user_signed_in_to(
         browser, provider, confidential_app, client):
     from tests.signin import open_portal_as

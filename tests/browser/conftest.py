@@ -162,13 +162,15 @@ def site(live_server, demo):
 
 @pytest.fixture
 def open_browser(chromium, site, axe_source, screenshot_dir):
-    """Opens a fresh browser (own cookies) at a viewport: ``open_browser(PHONE, folder="journeys")``."""
+    """Opens a fresh browser (own cookies) at a viewport: ``open_browser(PHONE, folder="journeys")``;
+    ``locale`` is the browser's language (its Accept-Language)."""
     contexts = []
 
-    def open_(viewport=DESKTOP, *, folder: str = "", width_name: str = "") -> Browsing:
+    def open_(viewport=DESKTOP, *, folder: str = "", width_name: str = "",
+              locale: str = "en-GB") -> Browsing:
         phone = viewport["width"] < 600
         context = chromium.new_context(viewport=viewport, device_scale_factor=1, is_mobile=phone,
-                                       has_touch=phone, locale="en-GB", timezone_id="UTC")
+                                       has_touch=phone, locale=locale, timezone_id="UTC")
         context.set_default_timeout(10_000)
         contexts.append(context)
         browsing = Browsing(context.new_page(), site, axe_source,

@@ -199,7 +199,7 @@ def test_the_checks_catch_an_inline_style_that_the_policy_blocks(browse):
     user.goto("/signin/")
     user.page.evaluate("() => { const s = document.createElement('style');"
                        " s.textContent = 'body { color: red }'; document.head.append(s); }")
-    user.page.wait_for_function("window.__cspViolations.length > 0")
+    user.page.wait_for_function("() => window.__cspViolations.length > 0")
     with pytest.raises(AssertionError, match="Content Security Policy violations"):
         user.check("never saved", screenshot=False)
 

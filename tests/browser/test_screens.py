@@ -117,3 +117,22 @@ def test_every_sign_in_screen_passes_the_policy_and_axe_at_phone_and_desktop_wid
         browsing.check(name)
         seen.append(name)
     assert len(seen) == 20
+
+
+@pytest.mark.parametrize(("width_name", "viewport"), [("360", PHONE), ("1280", DESKTOP)])
+@pytest.mark.parametrize(("language", "password_label", "sign_in"),
+                         [("fr", "Mot de passe", "Se connecter"), ("de", "Passwort", "Anmelden")])
+def test_the_username_and_wrong_password_screens_in_french_and_german(
+        open_browser, width_name, viewport, language, password_label, sign_in):
+    """``01-username-<language>-<width>.png`` and ``07-password-wrong-<language>-<width>.png``."""
+    user = open_browser(viewport, width_name=width_name, locale=language)
+    user.goto("/signin/?app=miteam-meetings")
+    assert user.page.locator("html").get_attribute("lang") == language
+    user.check(f"01 username {language}")
+    user.page.locator("input[name=username]").fill("alice@acme.example")
+    with user.page.expect_navigation():
+        user.page.locator("main form button[type=submit]").first.click()
+    user.page.get_by_label(password_label, exact=True).fill("not the password")
+    click(user, sign_in)
+    assert user.page.locator("input[name=password]").get_attribute("aria-invalid") == "true"
+    user.check(f"07 password wrong {language}")

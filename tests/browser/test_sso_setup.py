@@ -70,7 +70,7 @@ def test_grace_turns_on_entra_id_for_acme_through_the_guided_page(open_browser, 
     uri = page.locator("#redirect-uri").inner_text()
     assert re.fullmatch(r"http://localhost:\d+/sso/mitel-100001/callback/", uri), uri
     page.get_by_role("button", name="Copy").click()
-    page.wait_for_function("document.getElementById('redirect-uri-copied').textContent !== ''")
+    page.wait_for_function("() => document.getElementById('redirect-uri-copied').textContent !== ''")
     if page.locator("#redirect-uri-copied").inner_text() == "Copied.":
         assert page.evaluate("navigator.clipboard.readText()") == uri
     grace.check("2 redirect uri and settings")

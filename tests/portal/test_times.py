@@ -50,3 +50,12 @@ def test_the_connect_portals_lists_show_times_in_the_viewers_zone(client, demo):
     client.cookies["mitel_tz"] = "America/New_York"
     page = text_of(client.get("/admin/accounts/user/"))
     assert "30 Nov 2026, 09:12 EST" in page
+
+
+@pytest.mark.parametrize(("language", "shown"), [
+    ("fr", "30 Nov 2026, 15:12 CET"), ("de", "30. Nov 2026, 15:12 CET"), ("es", "30 Nov 2026, 15:12 CET"),
+    ("it", "30 Nov 2026, 15:12 CET"), ("nl", "30 Nov 2026, 15:12 CET")])
+def test_every_language_names_the_zone_of_the_times_it_shows(client, alice, language, shown):
+    client.cookies["mitel_tz"] = "Europe/Paris"
+    client.cookies["mitel_language"] = language
+    assert shown in text_of(client.get("/me/"))
