@@ -89,8 +89,10 @@ def test_the_right_password_in_a_burst_is_checked_only_within_the_limit(demo, ha
         assert calls.count == failed + 1
     else:  # refused unchecked: the limit of wrong ones came first
         assert responses[17].status_code == 429 and failed == LIMIT and calls.count == LIMIT
+    # Each checked wrong password answers 200, but the one that starts a lock answers 429 (it
+    # may start it while the right one holds a slot, which the right one then gives back).
     statuses = [r.status_code for n, r in enumerate(responses) if n != 17]
-    assert statuses.count(200) == failed - (1 if failed == LIMIT else 0)
+    assert statuses.count(200) in (failed - 1, failed) and set(statuses) <= {200, 429}
 
 
 @pytest.fixture
