@@ -42,6 +42,26 @@ def visit(browsing, name: str, path: str, heading: str) -> None:
     browsing.check(name)
 
 
+LINKS_UNDER_SOMETHING = """() => {
+  const hidden = [];
+  for (const link of document.querySelectorAll('#content a[href]')) {
+    if (!link.getClientRects().length) continue;  // not shown (display: none)
+    link.scrollIntoView({block: 'center', inline: 'center'});
+    const box = link.getClientRects()[0];
+    const top = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+    if (!top || !(link === top || link.contains(top))) {
+      hidden.push(link.textContent.trim() + ' under ' + (top ? top.outerHTML.slice(0, 80) : 'nothing'));
+    }
+  }
+  return hidden;
+}"""
+
+
+def assert_every_link_can_be_tapped(browsing) -> None:
+    """No link of the page's content lies under another element (a tap would miss it)."""
+    assert browsing.page.evaluate(LINKS_UNDER_SOMETHING) == [], browsing.page.url
+
+
 # The Support staff group's permissions (migrations 0003 and later; tests/portal/test_support.py): a
 # live-server test database is emptied between tests, and seed_demo makes the group without them.
 SUPPORT_PERMISSIONS = [
@@ -79,6 +99,7 @@ def test_every_page_a_contact_uses_passes_the_policy_axe_and_reflow(
     grace = open_browser(viewport, width_name=width_name)
     sign_in(grace, "grace@acme.example")
     assert grace.heading() == "Your Mitel accounts"
+    assert_every_link_can_be_tapped(grace)
     grace.check("21 portal home contact")
     alice = User.objects.get(username="alice@acme.example")
     acme = MitelAccount.objects.get(account_number="100001")
@@ -120,6 +141,7 @@ def test_every_page_support_uses_passes_the_policy_axe_and_reflow(open_browser, 
     support = open_browser(viewport, width_name=width_name)
     sign_in(support, "support@mitel.example")
     assert support.heading() == "Support"
+    assert_every_link_can_be_tapped(support)
     support.check("34 portal home support")
     mallory = User.objects.get(username="mallory@acme.example")
     visit(support, "35 portal search support", "/admin/accounts/user/?q=100001", "Users")

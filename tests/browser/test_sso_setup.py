@@ -57,9 +57,7 @@ def test_grace_turns_on_entra_id_for_acme_through_the_guided_page(open_browser, 
     page.wait_for_url(re.compile(r"/admin/$"))
 
     # From her dashboard to the guided page: Acme still signs in with passwords.
-    # (by the keyboard: on a phone the dashboard's table, not this page, overlaps its own links)
-    page.locator(".portal-accounts").get_by_role("link", name="SSO connection").focus()
-    page.keyboard.press("Enter")
+    page.locator(".portal-accounts").get_by_role("link", name="SSO connection").click(timeout=5000)
     page.wait_for_url(SETUP)
     assert "Acme Dental signs in with Mitel passwords" in page.locator("#content-main").inner_text()
     grace.check("1 guided page")
