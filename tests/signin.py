@@ -70,3 +70,15 @@ def open_portal_as(client, user, *, otp_device=None):
         session[DEVICE_ID_SESSION_KEY] = otp_device.persistent_id
         session.save()
     return client
+
+
+def turn_on_demo_app(settings, origin: str):
+    """The demo application (off unless DEMO_APP), allowed to come back to a live server at ``origin``."""
+    from accounts.models import Application
+
+    settings.DEMO_APP = True
+    app = Application.objects.get(slug="demo-app")  # registered by seed_demo
+    app.redirect_uris += f" {origin}/demo-app/callback/"
+    app.post_logout_redirect_uris += f" {origin}/demo-app/"
+    app.save()
+    return app

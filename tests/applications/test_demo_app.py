@@ -2,19 +2,14 @@
 
 import pytest
 
-from accounts.models import Application
+from tests.signin import turn_on_demo_app
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def demo_app(provider, settings):
-    settings.DEMO_APP = True
-    app = Application.objects.get(slug="demo-app")  # registered by seed_demo
-    app.redirect_uris += f" {provider}/demo-app/callback/"
-    app.post_logout_redirect_uris += f" {provider}/demo-app/"
-    app.save()
-    return app
+    return turn_on_demo_app(settings, provider)
 
 
 def test_bob_signs_in_to_the_demo_application_which_shows_his_claims(browser, demo_app):

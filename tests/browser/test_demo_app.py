@@ -4,18 +4,12 @@ import re
 
 import pytest
 
-from accounts.models import Application
-from tests.signin import DEMO_PASSWORD
+from tests.signin import DEMO_PASSWORD, turn_on_demo_app
 
 
 @pytest.fixture
 def demo_app(site, settings):
-    settings.DEMO_APP = True
-    app = Application.objects.get(slug="demo-app")  # registered by seed_demo
-    app.redirect_uris += f" {site}/demo-app/callback/"
-    app.post_logout_redirect_uris += f" {site}/demo-app/"
-    app.save()
-    return app
+    return turn_on_demo_app(settings, site)
 
 
 def test_alice_signs_in_to_the_demo_application_and_sees_her_claims(open_browser, demo_app):
