@@ -588,8 +588,8 @@ class UserAdmin(UserImportMixin, PortalModelAdmin):
 
     @admin.action(
         permissions=["manage"],
-        description="Send this %(verbose_name)s a new invitation e-mail",
-        description_plural="Send the selected %(verbose_name_plural)s a new invitation e-mail",
+        description=_("Send this %(verbose_name)s a new invitation e-mail"),
+        description_plural=_("Send the selected %(verbose_name_plural)s a new invitation e-mail"),
         location=BOTH_LOCATIONS,
     )
     def resend_invitations(self, request: HttpRequest, queryset) -> None:
@@ -602,15 +602,16 @@ class UserAdmin(UserImportMixin, PortalModelAdmin):
             except ValidationError as error:
                 refused.append(error.messages[0])
         if sent:
-            self.message_user(request, f"Sent a new invitation to {', '.join(sent)}: the link sent "
-                              "before no longer works.", messages.SUCCESS)
+            self.message_user(request, _("Sent a new invitation to %(usernames)s: the link sent before "
+                                         "no longer works.") % {"usernames": ", ".join(sent)},
+                              messages.SUCCESS)
         for message in refused:
-            self.message_user(request, f"Not sent: {message}", messages.ERROR)
+            self.message_user(request, _("Not sent: %(reason)s") % {"reason": message}, messages.ERROR)
 
     @admin.action(
         permissions=["manage"],
-        description="Deactivate this %(verbose_name)s",
-        description_plural="Deactivate the selected %(verbose_name_plural)s",
+        description=_("Deactivate this %(verbose_name)s"),
+        description_plural=_("Deactivate the selected %(verbose_name_plural)s"),
         location=BOTH_LOCATIONS,
     )
     def deactivate_users(self, request: HttpRequest, queryset) -> None:
@@ -623,10 +624,12 @@ class UserAdmin(UserImportMixin, PortalModelAdmin):
             except PermissionDenied as error:
                 refused.append(str(error))
         if done:
-            self.message_user(request, f"Deactivated {', '.join(done)}: they are signed out everywhere "
-                              "and cannot sign in.", messages.SUCCESS)
+            self.message_user(request, _("Deactivated %(usernames)s: they are signed out everywhere and "
+                                         "cannot sign in.") % {"usernames": ", ".join(done)},
+                              messages.SUCCESS)
         for message in refused:
-            self.message_user(request, f"Not deactivated: {message}", messages.ERROR)
+            self.message_user(request, _("Not deactivated: %(reason)s") % {"reason": message},
+                              messages.ERROR)
 
     @admin.action(permissions=["view"], description=_("Export the selected users as CSV"))
     def export_csv(self, request: HttpRequest, queryset) -> HttpResponse:
