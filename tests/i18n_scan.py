@@ -198,6 +198,16 @@ class PythonStrings(ast.NodeVisitor):
                     self.add(value)
         self.generic_visit(node)
 
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        """A translation function under a name of its own (``gettext_lazy as _lazy``): its strings
+        look marked here, but ``makemessages`` reads only the usual names, so they never reach
+        the catalogues and stay English in every language."""
+        if node.module == "django.utils.translation":
+            for alias in node.names:
+                if alias.name in GETTEXT and alias.asname and alias.asname not in GETTEXT:
+                    self.found.append(ast.Constant(value=f"{alias.name} as {alias.asname}",
+                                                   lineno=node.lineno))
+
     def visit_Assign(self, node: ast.Assign) -> None:
         """Class attributes a template or the admin prints: ``redirect_help = "..."``."""
         if any(isinstance(t, ast.Name) and (t.id in KEYWORDS or t.id in ADMIN_SITE_TEXT

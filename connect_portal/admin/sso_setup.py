@@ -24,8 +24,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.middleware import SIGNIN_METHOD_SESSION_KEY
 from accounts.models import MitelAccount
@@ -40,15 +39,15 @@ from sso.services.saml_login import start_saml_test
 
 from ..site import PORTAL_APP_SLUG, may_in_account
 
-SECRET_KEPT = _lazy("Never shown again. Leave empty to keep the one saved.")
+SECRET_KEPT = gettext_lazy("Never shown again. Leave empty to keep the one saved.")
 
 
 class ProviderChoiceForm(forms.Form):
-    provider = forms.ChoiceField(label=_lazy("Identity provider"), widget=forms.RadioSelect)
-    protocol = forms.ChoiceField(label=_lazy("Protocol"), widget=forms.RadioSelect, required=False,
+    provider = forms.ChoiceField(label=gettext_lazy("Identity provider"), widget=forms.RadioSelect)
+    protocol = forms.ChoiceField(label=gettext_lazy("Protocol"), widget=forms.RadioSelect, required=False,
                                  choices=SsoConnection.Protocol.choices,
-                                 help_text=_lazy("OpenID Connect unless your identity provider's "
-                                             "administrator asks for SAML 2.0."))
+                                 help_text=gettext_lazy("OpenID Connect unless your identity provider's "
+                                                        "administrator asks for SAML 2.0."))
 
     def __init__(self, *args, account: MitelAccount, locked: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -102,17 +101,18 @@ class SamlSettingsForm(forms.Form):
     its answer the username is."""
 
     saml_metadata_url = forms.URLField(
-        label=_lazy("Metadata URL"), required=False, assume_scheme="https", max_length=500,
-        help_text=_lazy("The identity provider's federation metadata URL (read again each time you save)."),
+        label=gettext_lazy("Metadata URL"), required=False, assume_scheme="https", max_length=500,
+        help_text=gettext_lazy("The identity provider's federation metadata URL (read again each time "
+                               "you save)."),
         widget=forms.URLInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
     saml_metadata_file = forms.FileField(
-        label=_lazy("Or upload the metadata file"), required=False,
-        help_text=_lazy("The XML file the identity provider offers to download. It is used instead "
-                        "of the URL."))
+        label=gettext_lazy("Or upload the metadata file"), required=False,
+        help_text=gettext_lazy("The XML file the identity provider offers to download. It is used "
+                               "instead of the URL."))
     saml_username_attribute = forms.CharField(
-        label=_lazy("Username attribute"), required=False, max_length=255, strip=True,
-        help_text=_lazy("The SAML attribute that holds the Mitel username, or NameID. Leave empty for the "
-                    "identity provider's usual one."),
+        label=gettext_lazy("Username attribute"), required=False, max_length=255, strip=True,
+        help_text=gettext_lazy("The SAML attribute that holds the Mitel username, or NameID. Leave empty "
+                               "for the identity provider's usual one."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
 
     MAX_METADATA_BYTES = 1_000_000
@@ -139,9 +139,10 @@ class SamlSettingsForm(forms.Form):
 
 class TurnOnForm(forms.Form):
     keep_password = forms.TypedChoiceField(
-        label=_lazy("How people sign in"), widget=forms.RadioSelect, coerce=lambda value: value == "yes",
-        choices=[("no", _lazy("Single Sign On only")),
-                 ("yes", _lazy("Single Sign On, or “Enter your password” for those who have one"))],
+        label=gettext_lazy("How people sign in"), widget=forms.RadioSelect,
+        coerce=lambda value: value == "yes",
+        choices=[("no", gettext_lazy("Single Sign On only")),
+                 ("yes", gettext_lazy("Single Sign On, or “Enter your password” for those who have one"))],
         initial="no")
 
 
