@@ -184,6 +184,8 @@ class PythonStrings(ast.NodeVisitor):
         receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
         if name in MESSAGE_CALLS and isinstance(receiver, ast.Name) and receiver.id == "messages":
             self.add(node.args[1] if len(node.args) > 1 else None)
+        elif name == "message_user" and len(node.args) > 1:  # the admin's own messages
+            self.add(node.args[1])
         elif name == "add_message" and len(node.args) > 2:
             self.add(node.args[2])
         elif name in USER_FACING_CALLS or name.endswith(("Refused", "Violation")):

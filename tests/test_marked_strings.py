@@ -71,6 +71,14 @@ def test_the_python_scan_finds_a_translation_function_renamed_where_makemessages
     assert [(f.line, f.text) for f in scan_python(path)] == [(2, "gettext_lazy as _lazy")]
 
 
+def test_the_python_scan_finds_the_admins_own_messages_not_wrapped(tmp_path, monkeypatch):
+    path = write(tmp_path, monkeypatch, "app/admin.py", """\
+        self.message_user(request, f"Unlocked {names}.", messages.SUCCESS)
+        self.message_user(request, _("Marked %(names)s.") % {"names": names})
+        """)
+    assert [(f.line, f.text) for f in scan_python(path)] == [(1, "Unlocked {…}.")]
+
+
 def test_the_allowlist_names_a_text_in_a_file_anywhere_or_a_whole_file():
     entries = [("*", "Mitel"), ("templates/demo.html", "*"), ("a.py", "Exact text")]
     assert allowed(Finding("templates/x.html", 1, "Mitel"), entries)
