@@ -7,6 +7,7 @@ the same journeys in Chromium with its virtual authenticator.
 """
 
 import html
+import json
 import re
 from datetime import timedelta
 
@@ -140,6 +141,9 @@ def test_the_passkey_pages_speak_the_persons_language(client, demo, settings):
     client.post("/signout/")
     username_screen = html.unescape(page(start(client)))
     assert "Aanmelden met een passkey" in username_screen and ">of</p>" in username_screen
+    said = json.loads(re.search(r'id="otp_webauthn_config" type="application/json">([^<]*)<',
+                                username_screen).group(1))["messages"]
+    assert said["waiting"] == "Wachten op uw passkey…" and said["notChosen"] == "Er is geen passkey gekozen."
 
 
 def test_renaming_a_passkey_is_audited_and_told(client, demo, mailoutbox,
