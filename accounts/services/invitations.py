@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from ..models import AuditEvent, Invitation, Membership, MitelAccount, Role, User
@@ -291,7 +291,7 @@ def set_first_password(
 def _enqueue_mail(invitation_id: int) -> None:
     from ..tasks import send_invitation_mail
 
-    send_invitation_mail.enqueue(invitation_id)
+    send_invitation_mail.enqueue(invitation_id, language=translation.get_language() or "")
 
 
 def send_invitation_mail(invitation_id: int) -> bool:

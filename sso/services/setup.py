@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -358,7 +358,8 @@ def turn_off(account: MitelAccount, *, acting_user: User, request: HttpRequest |
                      method=MitelAccount.Authentication.MITEL.value, before=before,
                      set_password_mails=len(user_ids))
         origin = {"ip_address": client_ip(request) if request else None,
-                  "user_agent": request.META.get("HTTP_USER_AGENT", "")[:512] if request else ""}
+                  "user_agent": request.META.get("HTTP_USER_AGENT", "")[:512] if request else "",
+                  "language": translation.get_language() or ""}
         if user_ids:
             transaction.on_commit(lambda: send_set_password_mails.enqueue(
                 account.pk, user_ids, acting_user.pk, **origin))
