@@ -180,7 +180,9 @@ def _mail(invitation: Invitation, request: HttpRequest | None) -> bool:
     return send_template_mail(invitation.user, "invitation", {
         "invitation": invitation,
         "account": invitation.account,
-        "roles": [role.label for role in invitation.role_list],
+        # Text, not lazy labels: the plain-text e-mail's join (autoescape off) cannot join those,
+        # and printed the list's repr instead.
+        "roles": [str(role.label) for role in invitation.role_list],
         "inviter": invitation.invited_by.get_full_name() if invitation.invited_by else "",
         "accept_url": public_url(path),  # never from the request's Host (SECURITY.md 42)
     })

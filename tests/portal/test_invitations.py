@@ -287,6 +287,19 @@ def test_the_invitation_mail_shows_the_username_in_bold_inside_the_translated_se
     assert "<strong>" not in mail.body and "bob@multi.example" in mail.body
 
 
+def test_the_invitation_mail_names_the_roles_and_the_account_as_text(
+    cast, mailoutbox, django_capture_on_commit_callbacks
+):
+    MitelAccount.objects.filter(pk=cast.umbrella.pk).update(name="Smith & Sons")
+    cast.umbrella.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        invite_bob(cast, roles=frozenset({Role.TECHNICAL_CONTACT, Role.DECISION_MAKER}))
+    [mail] = mailoutbox
+    assert mail.subject == "You are invited to join Smith & Sons in Mitel"
+    assert "to join that Mitel account as Decision Maker, Technical Contact." in mail.body
+    assert "Smith &amp; Sons" in mail.alternatives[0][0]
+
+
 def test_the_bold_value_of_a_mail_sentence_is_escaped():
     rendered = Template("{% load i18n mail_markup %}{% blocktranslate with name=value|strong %}"
                         "Hello {{ name }},{% endblocktranslate %}").render(Context({"value": "<b>Pat</b>"}))
