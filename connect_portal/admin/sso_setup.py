@@ -250,7 +250,8 @@ def setup_page(request: HttpRequest, admin_site, number: str) -> HttpResponse:
         "provider": provider,
         "settings_form": settings_form,
         "redirect_uri": callback,
-        "redirect_help": provider.redirect_help.split("{uri}")[0].rstrip(": ") if provider else "",
+        # Up to its colon, spaced as the language spaces it ("URI:", "URI :"); the URI follows.
+        "redirect_help": provider.redirect_help.split("{uri}")[0].rstrip() if provider else "",
         "is_saml": is_saml,
         "sp_entity_id": saml.sp_entity_id(named),
         "acs_url": saml.acs_url(named),

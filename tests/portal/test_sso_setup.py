@@ -342,6 +342,7 @@ def test_the_set_up_page_and_its_failed_test_speak_the_contacts_language(client,
                    "eve@clinic.example n'est le nom d'utilisateur Mitel de personne dans Alpha Clinic.",
                    "Réussissez « Tester la connexion » avec les paramètres actuels (étape 4)."):
         assert french in failed, french
+    assert "ajoutez une plateforme Web avec cet URI de redirection :</p>" in failed  # French spacing
     assert 'data-copied="Copié." data-not-copied="Copie impossible : sélectionnez le texte' in failed
     for english in ("Test connection", "Save settings", "Test failed", "It matches nobody",
                     "is not the Mitel username of anyone", "Pass “Test connection”"):
