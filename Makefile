@@ -20,7 +20,7 @@ locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po
 # After marking strings: every language's catalogue again (new strings empty, changed ones fuzzy:
 # translate both; tests/test_translations.py fails until you have).
 messages: install
-	$(DEV_ENV) $(BIN)/python manage.py makemessages --no-location --no-obsolete \
+	$(DEV_ENV) $(BIN)/python manage.py makemessages --no-location --no-obsolete --no-wrap \
 	  $(foreach l,$(LANGUAGES),-l $(l)) --ignore=.venv --ignore=node_modules --ignore=mutants \
 	  --ignore=tests --ignore=bench --ignore=staticfiles --ignore=scripts
 
