@@ -7,20 +7,22 @@ DEV_ENV := DEBUG=1
 
 .PHONY: install run test lint bench screenshots clean mutation messages
 
-# The six languages (README: Languages). Catalogues are compiled from locale/*/django.po by Debian's
-# msgfmt (package gettext) whenever a .po is newer than its .mo; the .mo files are not committed.
-# locale/en holds only Mitel's wording over Django admin's phrases: compiled, never made by `messages`.
+# The six languages (README: Languages). Catalogues are compiled from locale/*/LC_MESSAGES/*.po by
+# Debian's msgfmt (package gettext) whenever a .po is newer than its .mo; the .mo files are not
+# committed. locale/en holds only Mitel's wording over Django admin's phrases, and djangojs.po the
+# passkey registration script's words: both compiled, never made by `messages`.
 LANGUAGES := fr de es it nl
-MO_FILES := $(foreach l,en $(LANGUAGES),locale/$(l)/LC_MESSAGES/django.mo)
+MO_FILES := $(foreach l,en $(LANGUAGES),locale/$(l)/LC_MESSAGES/django.mo) \
+            $(foreach l,$(LANGUAGES),locale/$(l)/LC_MESSAGES/djangojs.mo)
 # Without msgfmt the site still runs, in English only (and tests/test_translations.py fails).
-locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po
+locale/%.mo: locale/%.po
 	@if command -v msgfmt >/dev/null; then msgfmt --check -o $@ $<; \
 	else echo "No msgfmt: pages stay in English. apt-get install gettext"; fi
 
 # After marking strings: every language's catalogue again (new strings empty, changed ones fuzzy:
 # translate both; tests/test_translations.py fails until you have).
 messages: install
-	$(DEV_ENV) $(BIN)/python manage.py makemessages --no-location --no-obsolete \
+	$(DEV_ENV) $(BIN)/python manage.py makemessages --no-location --no-obsolete --no-wrap \
 	  $(foreach l,$(LANGUAGES),-l $(l)) --ignore=.venv --ignore=node_modules --ignore=mutants \
 	  --ignore=tests --ignore=bench --ignore=staticfiles --ignore=scripts
 

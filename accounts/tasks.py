@@ -18,8 +18,13 @@ def send_requested_password_reset(typed: str, *, ip_address: str | None, user_ag
 
 
 @task
-def send_invitation_mail(invitation_id: int) -> bool:
-    """A new user's e-mail with the link to choose their password (accounts.services.invitations)."""
+def send_invitation_mail(invitation_id: int, *, language: str = "") -> bool:
+    """A new user's e-mail with the link to choose their password (accounts.services.invitations),
+    in the language of the page where the contact created the user (a user has no language of
+    their own); the worker alone would write it in English."""
+    from django.utils import translation
+
     from .services import invitations
 
-    return invitations.send_invitation_mail(invitation_id)
+    with translation.override(language or None):
+        return invitations.send_invitation_mail(invitation_id)

@@ -18,6 +18,8 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
@@ -36,10 +38,13 @@ ADDING_SECONDS = 5 * 60
 
 def name_field() -> forms.CharField:
     return forms.CharField(
-        label="Name", max_length=passkeys.NAME_MAX_LENGTH, validators=[refuse_control_characters],
-        help_text="So you can tell your passkeys apart, e.g. \"Work laptop\" or \"My phone\".",
-        error_messages={"required": "Give the passkey a name.",
-                        "max_length": f"A name is at most {passkeys.NAME_MAX_LENGTH} characters."},
+        label=gettext_lazy("Name"), max_length=passkeys.NAME_MAX_LENGTH,
+        validators=[refuse_control_characters],
+        help_text=gettext_lazy("So you can tell your passkeys apart, e.g. \"Work laptop\" or \"My phone\"."),
+        error_messages={"required": gettext_lazy("Give the passkey a name."),
+                        "max_length": ngettext_lazy("A name is at most %(limit_value)d character.",
+                                                    "A name is at most %(limit_value)d characters.",
+                                                    "limit_value")},
         widget=forms.TextInput(attrs={"autocomplete": "off"}))
 
 
@@ -89,7 +94,7 @@ def adding(request: HttpRequest) -> dict | None:
 def create(request: HttpRequest) -> HttpResponse:
     pending = adding(request)
     if pending is None:
-        messages.error(request, "To add a passkey, enter your password first.")
+        messages.error(request, _("To add a passkey, enter your password first."))
         return redirect("portal:passkey_add")
     return TemplateResponse(request, "connect_portal/passkeys/create.html", {
         "name": pending["name"],
@@ -103,12 +108,12 @@ def create(request: HttpRequest) -> HttpResponse:
 
 def registration_refusal(request: HttpRequest) -> JsonResponse | None:
     if not request.user.is_authenticated:
-        return JsonResponse({"detail": "Sign in first."}, status=403)
+        return JsonResponse({"detail": _("Sign in first.")}, status=403)
     reason = why_not_changeable(request)
     if reason:
         return JsonResponse({"detail": reason}, status=403)
     if adding(request) is None:
-        return JsonResponse({"detail": "This has expired: enter your password again."}, status=403)
+        return JsonResponse({"detail": _("This has expired: enter your password again.")}, status=403)
     return None
 
 
@@ -137,7 +142,7 @@ def registration_complete(request: HttpRequest) -> JsonResponse:
         device = passkeys.complete_registration(request, request.user, data,
                                                 name=adding(request)["name"])
     except (ValueError, passkeys.PasskeyError) as error:
-        detail = str(error) if isinstance(error, passkeys.PasskeyError) else "Malformed request."
+        detail = str(error) if isinstance(error, passkeys.PasskeyError) else _("Malformed request.")
         return JsonResponse({"detail": detail}, status=400)
     request.session.pop(ADDING, None)
     if not request.user.is_verified():
@@ -145,7 +150,7 @@ def registration_complete(request: HttpRequest) -> JsonResponse:
         # passkey, is verified with it (others ended: SECURITY.md 51).
         request.session.cycle_key()
         otp_login(request, device)
-    messages.success(request, f"Your passkey \"{device.name}\" was added.")
+    messages.success(request, _("Your passkey \"%(name)s\" was added.") % {"name": device.name})
     return JsonResponse({"id": device.pk})
 
 
@@ -163,7 +168,7 @@ def rename(request: HttpRequest, passkey_id: int) -> HttpResponse:
                       initial={"name": device.name})
     if request.method == "POST" and form.is_valid():
         passkeys.rename_passkey(request.user, device.pk, form.cleaned_data["name"], request=request)
-        messages.success(request, "The passkey was renamed.")
+        messages.success(request, _("The passkey was renamed."))
         return redirect("portal:passkeys")
     return TemplateResponse(request, "connect_portal/passkeys/rename.html",
                             {"form": form, "passkey": device})
@@ -179,12 +184,12 @@ def remove(request: HttpRequest, passkey_id: int) -> HttpResponse:
         except passkeys.PasskeyError as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, f"Your passkey \"{name}\" was removed.")
+            messages.success(request, _("Your passkey \"%(name)s\" was removed.") % {"name": name})
         return redirect("portal:passkeys")
 
     return password_checked(request, {
-        "title": f"Remove the passkey \"{device.name}\"",
-        "intro": "It will no longer sign you in.",
-        "button": "Remove passkey",
-        "back_url": reverse("portal:passkeys"), "back_label": "Passkeys",
+        "title": _("Remove the passkey \"%(name)s\"") % {"name": device.name},
+        "intro": _("It will no longer sign you in."),
+        "button": _("Remove passkey"),
+        "back_url": reverse("portal:passkeys"), "back_label": _("Passkeys"),
     }, remove_it)

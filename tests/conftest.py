@@ -21,7 +21,7 @@ def pytest_sessionstart(session):
     msgfmt = shutil.which("msgfmt")
     if msgfmt is None:
         return
-    for po in (Path(__file__).resolve().parents[1] / "locale").glob("*/LC_MESSAGES/django.po"):
+    for po in (Path(__file__).resolve().parents[1] / "locale").glob("*/LC_MESSAGES/*.po"):
         mo = po.with_suffix(".mo")
         if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
             subprocess.run([msgfmt, "--check", "-o", str(mo), str(po)], check=True)

@@ -184,6 +184,8 @@ class PythonStrings(ast.NodeVisitor):
         receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
         if name in MESSAGE_CALLS and isinstance(receiver, ast.Name) and receiver.id == "messages":
             self.add(node.args[1] if len(node.args) > 1 else None)
+        elif name == "message_user" and len(node.args) > 1:  # the admin's own messages
+            self.add(node.args[1])
         elif name == "add_message" and len(node.args) > 2:
             self.add(node.args[2])
         elif name in USER_FACING_CALLS or name.endswith(("Refused", "Violation")):
@@ -197,6 +199,16 @@ class PythonStrings(ast.NodeVisitor):
                 for value in keyword.value.values:
                     self.add(value)
         self.generic_visit(node)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        """A translation function under a name of its own (``gettext_lazy as _lazy``): its strings
+        look marked here, but ``makemessages`` reads only the usual names, so they never reach
+        the catalogues and stay English in every language."""
+        if node.module == "django.utils.translation":
+            for alias in node.names:
+                if alias.name in GETTEXT and alias.asname and alias.asname not in GETTEXT:
+                    self.found.append(ast.Constant(value=f"{alias.name} as {alias.asname}",
+                                                   lineno=node.lineno))
 
     def visit_Assign(self, node: ast.Assign) -> None:
         """Class attributes a template or the admin prints: ``redirect_help = "..."``."""

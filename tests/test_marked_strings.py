@@ -58,6 +58,27 @@ def test_the_python_scan_finds_messages_labels_and_choices_not_wrapped(tmp_path,
                      (13, "A constant message.")]
 
 
+def test_the_python_scan_finds_a_translation_function_renamed_where_makemessages_cannot_see_it(
+    tmp_path, monkeypatch
+):
+    path = write(tmp_path, monkeypatch, "app/forms.py", """\
+        from django.utils.translation import gettext as _
+        from django.utils.translation import gettext_lazy as _lazy
+        from django.utils.translation import ngettext, pgettext_lazy
+
+        name = forms.CharField(label=_lazy("Your name"))
+        """)
+    assert [(f.line, f.text) for f in scan_python(path)] == [(2, "gettext_lazy as _lazy")]
+
+
+def test_the_python_scan_finds_the_admins_own_messages_not_wrapped(tmp_path, monkeypatch):
+    path = write(tmp_path, monkeypatch, "app/admin.py", """\
+        self.message_user(request, f"Unlocked {names}.", messages.SUCCESS)
+        self.message_user(request, _("Marked %(names)s.") % {"names": names})
+        """)
+    assert [(f.line, f.text) for f in scan_python(path)] == [(1, "Unlocked {…}.")]
+
+
 def test_the_allowlist_names_a_text_in_a_file_anywhere_or_a_whole_file():
     entries = [("*", "Mitel"), ("templates/demo.html", "*"), ("a.py", "Exact text")]
     assert allowed(Finding("templates/x.html", 1, "Mitel"), entries)

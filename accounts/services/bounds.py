@@ -8,10 +8,11 @@ own lockout. Only a superuser may, and every use is audited by the service that 
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy
 
 from ..models import User
 
-ONLY_A_SUPERUSER = "only a superuser can do that for Mitel staff, a superuser or themselves"
+ONLY_A_SUPERUSER = gettext_lazy("only a superuser can do that for Mitel staff, a superuser or themselves")
 
 
 def is_beyond_reach(user: User, acting_user: User | None) -> bool:

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from ..models import AuditEvent, Invitation, Membership, MitelAccount, Role, User
@@ -180,7 +180,9 @@ def _mail(invitation: Invitation, request: HttpRequest | None) -> bool:
     return send_template_mail(invitation.user, "invitation", {
         "invitation": invitation,
         "account": invitation.account,
-        "roles": [role.label for role in invitation.role_list],
+        # Text, not lazy labels: the plain-text e-mail's join (autoescape off) cannot join those,
+        # and printed the list's repr instead.
+        "roles": [str(role.label) for role in invitation.role_list],
         "inviter": invitation.invited_by.get_full_name() if invitation.invited_by else "",
         "accept_url": public_url(path),  # never from the request's Host (SECURITY.md 42)
     })
@@ -291,7 +293,7 @@ def set_first_password(
 def _enqueue_mail(invitation_id: int) -> None:
     from ..tasks import send_invitation_mail
 
-    send_invitation_mail.enqueue(invitation_id)
+    send_invitation_mail.enqueue(invitation_id, language=translation.get_language() or "")
 
 
 def send_invitation_mail(invitation_id: int) -> bool:

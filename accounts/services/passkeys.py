@@ -16,6 +16,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn import exceptions as webauthn_errors
@@ -43,22 +45,25 @@ class PasskeyError(Exception):
 
 
 class PasskeyRefused(PasskeyError):
-    def __init__(self, message: str = "That passkey was not accepted. Try again, or use another "
-                                      "way to sign in.") -> None:
-        super().__init__(message)
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or _("That passkey was not accepted. Try again, or use another way to "
+                                      "sign in."))
 
 
 class TooManyPasskeys(PasskeyError):
     def __init__(self) -> None:
-        super().__init__(f"You have {settings.PASSKEYS_MAX_PER_USER} passkeys, the most you can "
-                         "have. Remove one you no longer use to add another.")
+        limit = settings.PASSKEYS_MAX_PER_USER
+        super().__init__(ngettext("You have %(count)d passkey, the most you can have. Remove it to add "
+                                  "another.",
+                                  "You have %(count)d passkeys, the most you can have. Remove one you no "
+                                  "longer use to add another.", limit) % {"count": limit})
 
 
 class LastSecondFactor(PasskeyError):
     def __init__(self) -> None:
-        super().__init__("Your Mitel account requires two-step verification, and this passkey is "
-                         "your only second factor: add another passkey or an authenticator app "
-                         "before you remove it.")
+        super().__init__(_("Your Mitel account requires two-step verification, and this passkey is "
+                           "your only second factor: add another passkey or an authenticator app "
+                           "before you remove it."))
 
 
 class MitelWebAuthnHelper(WebAuthnHelper):
@@ -143,7 +148,7 @@ def complete_registration(request: HttpRequest, user: User, data: dict, *, name:
     state = request.session.pop(REGISTRATION_STATE, None)
     request.session.save()  # the challenge serves once, even if what follows fails
     if not state:
-        raise PasskeyRefused("This request has expired. Start again.")
+        raise PasskeyRefused(_("This request has expired. Start again."))
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()  # one addition at a time
         if passkeys_of(user).count() >= settings.PASSKEYS_MAX_PER_USER:
@@ -154,9 +159,9 @@ def complete_registration(request: HttpRequest, user: User, data: dict, *, name:
                 device = helper(request).register_complete(user=user, state=state, data=data)
         except (webauthn_errors.OTPWebAuthnApiError, InvalidJSONStructure, KeyError, TypeError,
                 ValueError) as error:
-            raise PasskeyRefused("Your browser's answer could not be checked, so the passkey was "
-                                 "not added. Try again.") from error
-        device.name = clean_name(name) or "Passkey"
+            raise PasskeyRefused(_("Your browser's answer could not be checked, so the passkey was "
+                                   "not added. Try again.")) from error
+        device.name = clean_name(name) or _("Passkey")
         device.confirmed = True
         device.save(update_fields=["name", "confirmed"])
         ended = sessions.end_other_sessions(user, request=request, reason="mfa_enrolled") if first else 0
@@ -177,7 +182,7 @@ def rename_passkey(user: User, passkey_id: int, name: str, *, request: HttpReque
     device = passkeys_of(user).select_for_update().get(pk=passkey_id)
     old, device.name = device.name, clean_name(name)
     if not device.name:
-        raise PasskeyError("Give the passkey a name.")
+        raise PasskeyError(_("Give the passkey a name."))
     if device.name != old:
         device.save(update_fields=["name"])
         audit.record_about(AuditEvent.Kind.MFA_CHANGED, request=request, user=user, actor=user,
@@ -239,7 +244,7 @@ def verify(request: HttpRequest, data: dict, *, user: User | None = None,
     state = request.session.pop(AUTHENTICATION_STATE, None)
     request.session.save()  # the challenge serves once
     if not state:
-        raise PasskeyRefused("This request has expired. Try again.")
+        raise PasskeyRefused(_("This request has expired. Try again."))
     try:
         with rewrite_exceptions():
             device = helper(request).authenticate_complete(user=user, state=state, data=data)

@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from ..models import AuditEvent, MitelAccount, Role, User
 from ..usernames import canonical_username
@@ -25,8 +27,8 @@ from .users import provision_user
 COLUMNS = ("username", "first_name", "last_name", "email", "account", "role")
 REQUIRED_COLUMNS = ("username", "email")
 ROLE_SEPARATOR = ";"
-EXISTS = ("This username already exists. A user of another account joins yours only by accepting an "
-          "invitation: add your account on their page instead.")
+EXISTS = gettext_lazy("This username already exists. A user of another account joins yours only by "
+                      "accepting an invitation: add your account on their page instead.")
 
 
 class FileRefused(ValidationError):
@@ -39,16 +41,16 @@ def read_rows(data: bytes) -> list[dict[str, str]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise FileRefused("The file is not UTF-8 text. Save it as \"CSV UTF-8\" and try again.") from None
+        raise FileRefused(_("The file is not UTF-8 text. Save it as \"CSV UTF-8\" and try again.")) from None
     if "\x00" in text:
-        raise FileRefused("The file is not a CSV text file.")
+        raise FileRefused(_("The file is not a CSV text file."))
     reader = csv.reader(io.StringIO(text))
     try:
         rows = [row for row in reader if any(cell.strip() for cell in row)]
     except csv.Error as error:
-        raise FileRefused(f"The file is not valid CSV: {error}.") from None
+        raise FileRefused(_("The file is not valid CSV: %(error)s.") % {"error": error}) from None
     if not rows:
-        raise FileRefused("The file is empty.")
+        raise FileRefused(_("The file is empty."))
     headers = [cell.strip().lower() for cell in rows[0]]
     unknown = [header for header in headers if header not in COLUMNS]
     missing = [column for column in REQUIRED_COLUMNS if column not in headers]
@@ -56,20 +58,27 @@ def read_rows(data: bytes) -> list[dict[str, str]]:
     if unknown or missing or repeated:
         problems = []
         if unknown:
-            problems.append(f"unknown column {', '.join(repr(h) for h in unknown)}")
+            problems.append(ngettext("unknown column %(names)s", "unknown column %(names)s", len(unknown))
+                            % {"names": ", ".join(repr(h) for h in unknown)})
         if missing:
-            problems.append(f"missing column {', '.join(repr(m) for m in missing)}")
+            problems.append(ngettext("missing column %(names)s", "missing column %(names)s", len(missing))
+                            % {"names": ", ".join(repr(m) for m in missing)})
         if repeated:
-            problems.append(f"repeated column {', '.join(repr(r) for r in repeated)}")
-        raise FileRefused(f"The first line must name the columns {', '.join(COLUMNS)} "
-                          f"(account and role may be left out): {'; '.join(problems)}.")
+            problems.append(ngettext("repeated column %(names)s", "repeated column %(names)s",
+                                     len(repeated)) % {"names": ", ".join(repr(r) for r in repeated)})
+        raise FileRefused(_("The first line must name the columns %(columns)s (account and role may "
+                            "be left out): %(problems)s.")
+                          % {"columns": ", ".join(COLUMNS), "problems": "; ".join(problems)})
     body = rows[1:]
     if not body:
-        raise FileRefused("The file has its header line but no users.")
+        raise FileRefused(_("The file has its header line but no users."))
     limit = settings.USER_IMPORT_MAX_ROWS
     if len(body) > limit:
-        raise FileRefused(f"The file has {len(body)} users; at most {limit} can be imported at once. "
-                          "Split it into smaller files.")
+        raise FileRefused(ngettext("The file has %(count)d users; at most %(limit)d can be imported at "
+                                   "once. Split it into smaller files.",
+                                   "The file has %(count)d users; at most %(limit)d can be imported at "
+                                   "once. Split it into smaller files.", len(body))
+                          % {"count": len(body), "limit": limit})
     return [{column: (row[i].strip() if i < len(row) else "") for i, column in enumerate(headers)}
             | {column: "" for column in COLUMNS if column not in headers} for row in body]
 
@@ -109,8 +118,12 @@ def parse_roles(text: str) -> frozenset[Role]:
             roles.add(role)
     if unknown:
         labels = ", ".join(str(label) for label in Role.labels)
-        raise ValidationError(f"Unknown role {', '.join(repr(u) for u in unknown)}: use "
-                              f"{labels}, separated by '{ROLE_SEPARATOR}', or leave it empty.")
+        raise ValidationError(
+            ngettext("Unknown role %(roles)s: use %(labels)s, separated by '%(separator)s', or leave "
+                     "it empty.",
+                     "Unknown role %(roles)s: use %(labels)s, separated by '%(separator)s', or leave "
+                     "it empty.", len(unknown))
+            % {"roles": ", ".join(repr(u) for u in unknown), "labels": labels, "separator": ROLE_SEPARATOR})
     return frozenset(roles)
 
 
@@ -137,10 +150,10 @@ def check_row(row: dict[str, str], *, actor: User, accounts: list[MitelAccount],
             for message in messages_:
                 refuse(column, message)
     if not candidate.email:
-        refuse("email", "An e-mail address is needed: the invitation to choose a password goes there.")
+        refuse("email", _("An e-mail address is needed: the invitation to choose a password goes there."))
     if username:
         if username in seen:
-            refuse("username", f"Row {seen[username]} of this file has the same username.")
+            refuse("username", _("Row %(row)d of this file has the same username.") % {"row": seen[username]})
         else:
             seen[username] = number
             if User.objects.filter(username=username).exists():
@@ -176,13 +189,14 @@ def find_account(typed: str, accounts: list[MitelAccount], errors: dict) -> Mite
         if len(accounts) == 1:
             return accounts[0]
         errors.setdefault("account", []).append(
-            "You manage several accounts: give the Account Number of the one this user joins.")
+            _("You manage several accounts: give the Account Number of the one this user joins."))
         return None
     found = [a for a in accounts if a.account_number == typed
              or (a.partner_label and a.partner_label.lower() == typed.lower())]
     if not found:
         errors.setdefault("account", []).append(
-            f"{typed!r} is not the Account Number of an account whose users you manage.")
+            _("%(typed)s is not the Account Number of an account whose users you manage.")
+            % {"typed": repr(typed)})
         return None
     return found[0]
 

@@ -145,8 +145,8 @@ class DomainAdmin(PortalModelAdmin):
             except (domains.DomainNotVerified, domains.DomainTaken, PermissionDenied) as error:
                 self.message_user(request, str(error), messages.ERROR)
             else:
-                self.message_user(request, f"The domain {domain.name} is verified for {domain.account.name}.",
-                                  messages.SUCCESS)
+                self.message_user(request, _("The domain %(domain)s is verified for %(account)s.")
+                                  % {"domain": domain.name, "account": domain.account.name}, messages.SUCCESS)
 
     @admin.action(permissions=["approve"], description=_("Approve (Mitel staff: verified without DNS)"),
                   location=BOTH_LOCATIONS)
@@ -157,5 +157,5 @@ class DomainAdmin(PortalModelAdmin):
             except (domains.DomainTaken, PermissionDenied, ValidationError) as error:
                 self.message_user(request, f"{domain.name}: {error}", messages.ERROR)
             else:
-                self.message_user(request, f"The domain {domain.name} is verified for {domain.account.name}.",
-                                  messages.SUCCESS)
+                self.message_user(request, _("The domain %(domain)s is verified for %(account)s.")
+                                  % {"domain": domain.name, "account": domain.account.name}, messages.SUCCESS)

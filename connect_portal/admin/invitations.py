@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts.models import Invitation
 from accounts.services import invitations
@@ -87,11 +88,15 @@ class InvitationAdmin(ReadOnlyPortalAdmin):
         cancelled = []
         for invitation in manageable.select_related("user", "account"):
             invitations.revoke(invitation, acting_user=request.user, request=request)
-            cancelled.append(f"{invitation.user.username} to {invitation.account.name}")
+            cancelled.append(_("%(username)s to %(account)s") % {"username": invitation.user.username,
+                                                                  "account": invitation.account.name})
         skipped = queryset.count() - len(cancelled)
         if cancelled:
-            self.message_user(request, f"Cancelled the invitation of {', '.join(cancelled)}.",
+            self.message_user(request, ngettext("Cancelled the invitation of %(invitations)s.",
+                                                "Cancelled the invitations of %(invitations)s.",
+                                                len(cancelled)) % {"invitations": ", ".join(cancelled)},
                               messages.SUCCESS)
         if skipped:
-            self.message_user(request, f"Skipped {skipped}: answered or cancelled already, or in an "
-                              "account whose users you do not manage.", messages.WARNING)
+            self.message_user(request, _("Skipped %(count)d: answered or cancelled already, or in an "
+                                         "account whose users you do not manage.") % {"count": skipped},
+                              messages.WARNING)

@@ -42,7 +42,8 @@ class AddressBlockAdmin(ReadOnlyPortalAdmin):
         lifted = [block.key for block in queryset
                   if lockouts.lift_address_block(block, acting_user=request.user, request=request)]
         if lifted:
-            self.message_user(request, f"Lifted the block on {', '.join(lifted)}: sign-ins from "
-                                       "there are counted afresh.", messages.SUCCESS)
+            self.message_user(request, _("Lifted the block on %(addresses)s: sign-ins from there are "
+                                         "counted afresh.") % {"addresses": ", ".join(lifted)},
+                              messages.SUCCESS)
         else:
-            self.message_user(request, "None of the selected addresses was blocked.", messages.INFO)
+            self.message_user(request, _("None of the selected addresses was blocked."), messages.INFO)

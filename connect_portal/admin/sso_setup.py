@@ -24,7 +24,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.middleware import SIGNIN_METHOD_SESSION_KEY
 from accounts.models import MitelAccount
@@ -39,26 +39,27 @@ from sso.services.saml_login import start_saml_test
 
 from ..site import PORTAL_APP_SLUG, may_in_account
 
-SECRET_KEPT = "Never shown again. Leave empty to keep the one saved."
+SECRET_KEPT = gettext_lazy("Never shown again. Leave empty to keep the one saved.")
 
 
 class ProviderChoiceForm(forms.Form):
-    provider = forms.ChoiceField(label="Identity provider", widget=forms.RadioSelect)
-    protocol = forms.ChoiceField(label=_lazy("Protocol"), widget=forms.RadioSelect, required=False,
+    provider = forms.ChoiceField(label=gettext_lazy("Identity provider"), widget=forms.RadioSelect)
+    protocol = forms.ChoiceField(label=gettext_lazy("Protocol"), widget=forms.RadioSelect, required=False,
                                  choices=SsoConnection.Protocol.choices,
-                                 help_text=_lazy("OpenID Connect unless your identity provider's "
-                                             "administrator asks for SAML 2.0."))
+                                 help_text=gettext_lazy("OpenID Connect unless your identity provider's "
+                                                        "administrator asks for SAML 2.0."))
 
     def __init__(self, *args, account: MitelAccount, locked: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)
         choices, self.unavailable = [], {}
         for provider, allowed in setup.offered_providers(account):
-            label = f"{provider.name} (Beta)" if provider.beta else provider.name
+            label = _("%(provider)s (Beta)") % {"provider": provider.name} if provider.beta else provider.name
             if locked and provider.key != locked:
-                self.unavailable[provider.key] = "Turn Single Sign On off to change the identity provider."
+                self.unavailable[provider.key] = _("Turn Single Sign On off to change the identity provider.")
             elif not allowed:
-                self.unavailable[provider.key] = (f"{provider.name} is in beta: ask Mitel support to add "
-                                                  f"{account.name} to it.")
+                self.unavailable[provider.key] = (_("%(provider)s is in beta: ask Mitel support to add "
+                                                    "%(account)s to it.")
+                                                  % {"provider": provider.name, "account": account.name})
             if provider.key not in self.unavailable:
                 choices.append((provider.key, label))
         self.fields["provider"].choices = choices
@@ -100,17 +101,18 @@ class SamlSettingsForm(forms.Form):
     its answer the username is."""
 
     saml_metadata_url = forms.URLField(
-        label=_lazy("Metadata URL"), required=False, assume_scheme="https", max_length=500,
-        help_text=_lazy("The identity provider's federation metadata URL (read again each time you save)."),
+        label=gettext_lazy("Metadata URL"), required=False, assume_scheme="https", max_length=500,
+        help_text=gettext_lazy("The identity provider's federation metadata URL (read again each time "
+                               "you save)."),
         widget=forms.URLInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
     saml_metadata_file = forms.FileField(
-        label=_lazy("Or upload the metadata file"), required=False,
-        help_text=_lazy("The XML file the identity provider offers to download. It is used instead "
-                        "of the URL."))
+        label=gettext_lazy("Or upload the metadata file"), required=False,
+        help_text=gettext_lazy("The XML file the identity provider offers to download. It is used "
+                               "instead of the URL."))
     saml_username_attribute = forms.CharField(
-        label=_lazy("Username attribute"), required=False, max_length=255, strip=True,
-        help_text=_lazy("The SAML attribute that holds the Mitel username, or NameID. Leave empty for the "
-                    "identity provider's usual one."),
+        label=gettext_lazy("Username attribute"), required=False, max_length=255, strip=True,
+        help_text=gettext_lazy("The SAML attribute that holds the Mitel username, or NameID. Leave empty "
+                               "for the identity provider's usual one."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
 
     MAX_METADATA_BYTES = 1_000_000
@@ -137,9 +139,10 @@ class SamlSettingsForm(forms.Form):
 
 class TurnOnForm(forms.Form):
     keep_password = forms.TypedChoiceField(
-        label="How people sign in", widget=forms.RadioSelect, coerce=lambda value: value == "yes",
-        choices=[("no", "Single Sign On only"),
-                 ("yes", "Single Sign On, or “Enter your password” for those who have one")],
+        label=gettext_lazy("How people sign in"), widget=forms.RadioSelect,
+        coerce=lambda value: value == "yes",
+        choices=[("no", gettext_lazy("Single Sign On only")),
+                 ("yes", gettext_lazy("Single Sign On, or “Enter your password” for those who have one"))],
         initial="no")
 
 
@@ -174,7 +177,7 @@ def choose_account(request: HttpRequest, admin_site) -> HttpResponse:
     if len(accounts) == 1:
         return HttpResponseRedirect(setup_url(accounts[0]))
     return _page(request, admin_site, "admin/sso/setup_accounts.html", {
-        "title": "Set up Single Sign On", "accounts": accounts})
+        "title": _("Set up Single Sign On"), "accounts": accounts})
 
 
 def setup_page(request: HttpRequest, admin_site, number: str) -> HttpResponse:
@@ -229,8 +232,8 @@ def setup_page(request: HttpRequest, admin_site, number: str) -> HttpResponse:
             except setup.SetupRefused as refused:
                 settings_form.add_error(None, str(refused))
             else:
-                messages.success(request, "The settings are saved. Test the connection before turning "
-                                          "Single Sign On on.")
+                messages.success(request, _("The settings are saved. Test the connection before turning "
+                                            "Single Sign On on."))
                 return HttpResponseRedirect(setup_url(account))
     elif request.method == "POST":
         return HttpResponseRedirect(setup_url(account))
@@ -239,7 +242,7 @@ def setup_page(request: HttpRequest, admin_site, number: str) -> HttpResponse:
     callback = callback_uri(request, SsoConnection.provider_id_for(account))
     named = SsoConnection(account=account)  # our SAML names depend only on the account
     return _page(request, admin_site, "admin/sso/setup.html", {
-        "title": f"Single Sign On for {account.name}",
+        "title": _("Single Sign On for %(account)s") % {"account": account.name},
         "account": account,
         "connection": connection if same else None,
         "saved_connection": connection,
@@ -247,7 +250,8 @@ def setup_page(request: HttpRequest, admin_site, number: str) -> HttpResponse:
         "provider": provider,
         "settings_form": settings_form,
         "redirect_uri": callback,
-        "redirect_help": provider.redirect_help.split("{uri}")[0].rstrip(": ") if provider else "",
+        # Up to its colon, spaced as the language spaces it ("URI:", "URI :"); the URI follows.
+        "redirect_help": provider.redirect_help.split("{uri}")[0].rstrip() if provider else "",
         "is_saml": is_saml,
         "sp_entity_id": saml.sp_entity_id(named),
         "acs_url": saml.acs_url(named),
@@ -272,7 +276,7 @@ def test_connection(request: HttpRequest, admin_site, number: str) -> HttpRespon
         return HttpResponseRedirect(setup_url(account))
     connection = setup.connection_of(account)
     if connection is None:
-        messages.error(request, "Save the identity provider's settings first (step 3).")
+        messages.error(request, _("Save the identity provider's settings first (step 3)."))
         return HttpResponseRedirect(setup_url(account))
     if connection.is_saml:
         if not connection.is_ready:
@@ -289,7 +293,7 @@ def turn_on(request: HttpRequest, admin_site, number: str) -> HttpResponse:
     connection = setup.connection_of(account)
     form = TurnOnForm(request.POST)
     if connection is None or not form.is_valid():
-        messages.error(request, "Choose how people sign in, then turn Single Sign On on.")
+        messages.error(request, _("Choose how people sign in, then turn Single Sign On on."))
         return HttpResponseRedirect(setup_url(account))
     keep_password = form.cleaned_data["keep_password"]
     try:
@@ -300,8 +304,8 @@ def turn_on(request: HttpRequest, admin_site, number: str) -> HttpResponse:
         return HttpResponseRedirect(setup_url(account))
     password_session = request.session.get(SIGNIN_METHOD_SESSION_KEY, "password") == "password"
     if keep_password or not password_session:
-        messages.success(request,
-                         f"Single Sign On through {connection.provider.name} is on for {account.name}.")
+        messages.success(request, _("Single Sign On through %(provider)s is on for %(account)s.")
+                         % {"provider": connection.provider.name, "account": account.name})
         return HttpResponseRedirect(setup_url(account))
     # This session was proven by a password, which the account no longer takes: from the next
     # request it has no powers in the account (SessionScope, SECURITY.md 43). Say so, and offer
@@ -310,7 +314,7 @@ def turn_on(request: HttpRequest, admin_site, number: str) -> HttpResponse:
                                      "login_hint": request.user.username,
                                      "next": request.build_absolute_uri(setup_url(account))})
     return _page(request, admin_site, "admin/sso/turned_on.html", {
-        "title": f"Single Sign On is on for {account.name}", "account": account,
+        "title": _("Single Sign On is on for %(account)s") % {"account": account.name}, "account": account,
         "provider": connection.provider, "signin_again": again})
 
 
@@ -323,7 +327,9 @@ def turn_off(request: HttpRequest, admin_site, number: str) -> HttpResponse:
     except setup.SetupRefused as refused:
         messages.error(request, str(refused))
     else:
-        people = "person" if mailed == 1 else "people"
-        messages.success(request, f"{account.name} signs in with Mitel passwords again. {mailed} {people} "
-                                  "without a password will get an e-mail to choose one.")
+        messages.success(request, ngettext(
+            "%(account)s signs in with Mitel passwords again. %(count)d person without a password will "
+            "get an e-mail to choose one.",
+            "%(account)s signs in with Mitel passwords again. %(count)d people without a password will "
+            "get an e-mail to choose one.", mailed) % {"account": account.name, "count": mailed})
     return HttpResponseRedirect(setup_url(account))

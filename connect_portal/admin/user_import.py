@@ -13,6 +13,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from import_export import fields, resources
 from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV
@@ -88,10 +90,10 @@ class UserImportForm(ImportForm):
     def __init__(self, formats, resources, **kwargs) -> None:
         super().__init__(formats, resources, **kwargs)
         field = self.fields["import_file"]
-        field.label = "CSV file"
-        field.help_text = ("UTF-8 CSV with the columns " + ", ".join(user_import.COLUMNS)
-                           + ". Account may be left out when you manage one account; role is "
-                           "empty for a user without a role, or roles separated by ';'.")
+        field.label = _("CSV file")
+        field.help_text = _("UTF-8 CSV with the columns %(columns)s. Account may be left out when you "
+                            "manage one account; role is empty for a user without a role, or roles "
+                            "separated by ';'.") % {"columns": ", ".join(user_import.COLUMNS)}
         field.widget.attrs["accept"] = ".csv,text/csv"
         self.fields["format"].widget = forms.HiddenInput()
 
@@ -102,7 +104,8 @@ class UserImportForm(ImportForm):
     def clean_import_file(self):
         upload = self.cleaned_data["import_file"]
         if upload.size > MAX_FILE_BYTES:
-            raise ValidationError(f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB.")
+            raise ValidationError(_("The file is larger than %(megabytes)d MB.")
+                                  % {"megabytes": MAX_FILE_BYTES // (1024 * 1024)})
         data = upload.read()
         upload.seek(0)
         user_import.read_rows(data)  # FileRefused is a ValidationError: shown on the field
@@ -154,7 +157,7 @@ class UserImportMixin(ImportMixin):
                 or CacheStorage(name=name).read() is None):
             context = {
                 **self.admin_site.each_context(request),
-                "title": "Import users", "opts": self.model._meta, "columns": user_import.COLUMNS,
+                "title": _("Import users"), "opts": self.model._meta, "columns": user_import.COLUMNS,
                 "form": self.blank_import_form(request), "preview_gone": True,
             }
             return TemplateResponse(request, [self.import_template_name], context, status=400)
@@ -166,7 +169,7 @@ class UserImportMixin(ImportMixin):
             self.get_import_formats(), self.get_import_resource_classes(request))
 
     def add_data_read_fail_error_to_form(self, form, e) -> None:
-        form.add_error("import_file", "The file could not be read as CSV.")
+        form.add_error("import_file", _("The file could not be read as CSV."))
 
     def process_dataset(self, dataset, form, request, **kwargs):
         result = super().process_dataset(dataset, form, request, **kwargs)
@@ -177,7 +180,7 @@ class UserImportMixin(ImportMixin):
         if result.has_errors() or result.has_validation_errors():
             context = {
                 **self.admin_site.each_context(request),
-                "title": "Import users", "opts": self.model._meta, "result": result,
+                "title": _("Import users"), "opts": self.model._meta, "result": result,
                 "columns": user_import.COLUMNS, "form": self.blank_import_form(request),
                 "refused_at_confirmation": True,
             }
@@ -190,8 +193,10 @@ class UserImportMixin(ImportMixin):
 
     def add_success_message(self, result, request) -> None:
         count = result.totals[RowResult.IMPORT_TYPE_NEW]
-        self.message_user(request, f"Imported {count} user{'s' if count != 1 else ''}: each was sent an "
-                          "e-mail with a link to choose their password.", messages.SUCCESS)
+        self.message_user(request, ngettext(
+            "Imported %(count)d user: each was sent an e-mail with a link to choose their password.",
+            "Imported %(count)d users: each was sent an e-mail with a link to choose their password.",
+            count) % {"count": count}, messages.SUCCESS)
 
     def get_import_context_data(self, **kwargs):
         return {"columns": user_import.COLUMNS, **kwargs}

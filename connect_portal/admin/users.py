@@ -13,6 +13,7 @@ from django.utils.html import format_html_join
 from django.utils.http import urlencode
 from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_otp import devices_for_user
 
 from accounts.models import Membership, MitelAccount, Role, User
@@ -319,7 +320,8 @@ class UserAdmin(UserImportMixin, PortalModelAdmin):
         skipped = queryset.exclude(pk__in=within_reach(allowed, request.user).values("pk"))
         skipped = [user.username for user in skipped if is_beyond_reach(user, request.user)]
         if skipped:
-            self.message_user(request, f"Skipped {', '.join(skipped)}: {ONLY_A_SUPERUSER}.",
+            self.message_user(request, _("Skipped %(usernames)s: %(reason)s.")
+                              % {"usernames": ", ".join(skipped), "reason": ONLY_A_SUPERUSER},
                               messages.ERROR)
 
     # --- lists, filters, search -----------------------------------------------------------------
@@ -407,8 +409,8 @@ class UserAdmin(UserImportMixin, PortalModelAdmin):
         account = managed.filter(memberships__user=user).order_by("pk").first()
         if account is not None:
             invitations.welcome(user, account, acting_user=request.user, request=request)
-            self.message_user(request, f"Sent {user.username} an e-mail with a link to choose their "
-                              "password.", messages.SUCCESS)
+            self.message_user(request, _("Sent %(username)s an e-mail with a link to choose their "
+                                         "password.") % {"username": user.username}, messages.SUCCESS)
 
     def delete_model(self, request, obj: User) -> None:
         delete_user(obj, acting_user=request.user, request=request)
@@ -449,8 +451,9 @@ class UserAdmin(UserImportMixin, PortalModelAdmin):
                 account = member_form.cleaned_data["account"]
                 invitations.invite(account, user, member_form.roles(), acting_user=request.user,
                                    request=request)
-                self.message_user(request, f"Invitation sent to {user.username}: they join "
-                                  f"{account.name} once they accept it.", messages.SUCCESS)
+                self.message_user(request, _("Invitation sent to %(username)s: they join %(account)s "
+                                             "once they accept it.")
+                                  % {"username": user.username, "account": account.name}, messages.SUCCESS)
             elif member_form.instance.pk is None:
                 membership = memberships.add_membership(
                     user, member_form.cleaned_data["account"], member_form.roles(),
@@ -526,9 +529,10 @@ class UserAdmin(UserImportMixin, PortalModelAdmin):
         ]
         if unlocked:
             names = ", ".join(user.username for user in unlocked)
-            self.message_user(request, f"Unlocked {names}: they can sign in again now.", messages.SUCCESS)
+            self.message_user(request, _("Unlocked %(usernames)s: they can sign in again now.")
+                              % {"usernames": names}, messages.SUCCESS)
         else:
-            self.message_user(request, "None of the selected users was locked out.", messages.INFO)
+            self.message_user(request, _("None of the selected users was locked out."), messages.INFO)
 
     @admin.action(
         permissions=["send_reset"],
@@ -547,10 +551,11 @@ class UserAdmin(UserImportMixin, PortalModelAdmin):
         ]
         if sent:
             names = ", ".join(user.username for user in sent)
-            self.message_user(request, f"Sent a password reset e-mail to {names}.", messages.SUCCESS)
+            self.message_user(request, _("Sent a password reset e-mail to %(usernames)s.")
+                              % {"usernames": names}, messages.SUCCESS)
         else:
-            self.message_user(request, "No e-mail was sent: the selected users have no e-mail "
-                              "address, are inactive, or the mail server did not answer.",
+            self.message_user(request, _("No e-mail was sent: the selected users have no e-mail "
+                                         "address, are inactive, or the mail server did not answer."),
                               messages.WARNING)
 
     @admin.action(
@@ -581,15 +586,17 @@ class UserAdmin(UserImportMixin, PortalModelAdmin):
             removed = mfa.reset_mfa(user, acting_user=request.user, request=request)
             self.message_user(
                 request,
-                f"Reset MFA of {user.username}: {removed} device(s) removed; they were told by e-mail.",
+                ngettext("Reset MFA of %(username)s: %(count)d device removed; they were told by e-mail.",
+                         "Reset MFA of %(username)s: %(count)d devices removed; they were told by e-mail.",
+                         removed) % {"username": user.username, "count": removed},
                 messages.SUCCESS,
             )
         return None
 
     @admin.action(
         permissions=["manage"],
-        description="Send this %(verbose_name)s a new invitation e-mail",
-        description_plural="Send the selected %(verbose_name_plural)s a new invitation e-mail",
+        description=_("Send this %(verbose_name)s a new invitation e-mail"),
+        description_plural=_("Send the selected %(verbose_name_plural)s a new invitation e-mail"),
         location=BOTH_LOCATIONS,
     )
     def resend_invitations(self, request: HttpRequest, queryset) -> None:
@@ -602,15 +609,16 @@ class UserAdmin(UserImportMixin, PortalModelAdmin):
             except ValidationError as error:
                 refused.append(error.messages[0])
         if sent:
-            self.message_user(request, f"Sent a new invitation to {', '.join(sent)}: the link sent "
-                              "before no longer works.", messages.SUCCESS)
+            self.message_user(request, _("Sent a new invitation to %(usernames)s: the link sent before "
+                                         "no longer works.") % {"usernames": ", ".join(sent)},
+                              messages.SUCCESS)
         for message in refused:
-            self.message_user(request, f"Not sent: {message}", messages.ERROR)
+            self.message_user(request, _("Not sent: %(reason)s") % {"reason": message}, messages.ERROR)
 
     @admin.action(
         permissions=["manage"],
-        description="Deactivate this %(verbose_name)s",
-        description_plural="Deactivate the selected %(verbose_name_plural)s",
+        description=_("Deactivate this %(verbose_name)s"),
+        description_plural=_("Deactivate the selected %(verbose_name_plural)s"),
         location=BOTH_LOCATIONS,
     )
     def deactivate_users(self, request: HttpRequest, queryset) -> None:
@@ -623,10 +631,12 @@ class UserAdmin(UserImportMixin, PortalModelAdmin):
             except PermissionDenied as error:
                 refused.append(str(error))
         if done:
-            self.message_user(request, f"Deactivated {', '.join(done)}: they are signed out everywhere "
-                              "and cannot sign in.", messages.SUCCESS)
+            self.message_user(request, _("Deactivated %(usernames)s: they are signed out everywhere and "
+                                         "cannot sign in.") % {"usernames": ", ".join(done)},
+                              messages.SUCCESS)
         for message in refused:
-            self.message_user(request, f"Not deactivated: {message}", messages.ERROR)
+            self.message_user(request, _("Not deactivated: %(reason)s") % {"reason": message},
+                              messages.ERROR)
 
     @admin.action(permissions=["view"], description=_("Export the selected users as CSV"))
     def export_csv(self, request: HttpRequest, queryset) -> HttpResponse:

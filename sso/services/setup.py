@@ -20,8 +20,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.clientip import client_ip
 from accounts.models import AuditEvent, Membership, MitelAccount, User
@@ -183,23 +184,26 @@ class TestResult:
                 "at": timezone.now().isoformat()}
 
 
+# Why a test failed, in the contact's language (the page shows ``TestResult.detail``).
 TEST_FAILURES = {
-    "no_username": "The identity provider sent no username claim ({claims}): check the app's "
-                   "token configuration at the provider.",
-    "no_member": "{username} is not the Mitel username of anyone in {account}. Sign in at the "
-                 "identity provider as someone who is, or correct the usernames first.",
-    "changed": "The settings were changed while the test ran: test again.",
-    "unreachable": "The identity provider did not answer, or its settings could not be read: check "
-                   "the tenant ID or Okta URL.",
-    "invalid_response": "The identity provider's answer did not pass our checks ({detail}): check "
-                        "the client ID and the tenant ID or Okta URL.",
-    "provider_error": "The identity provider answered with an error ({detail}): a wrong client "
-                      "secret, client ID or redirect URI is the usual cause.",
-    "saml_invalid_response": "The identity provider's SAML answer did not pass our checks ({detail}): "
-                             "check its metadata here, and the SP entity ID and Assertion Consumer "
-                             "Service URL registered there (step 2).",
-    "cancelled": "The sign-in at the identity provider was cancelled.",
-    "expired": "The test sign-in expired or was already used: test again.",
+    "no_username": gettext_lazy("The identity provider sent no username claim (%(claims)s): check the "
+                                "app's token configuration at the provider."),
+    "no_member": gettext_lazy("%(username)s is not the Mitel username of anyone in %(account)s. Sign in "
+                              "at the identity provider as someone who is, or correct the usernames "
+                              "first."),
+    "changed": gettext_lazy("The settings were changed while the test ran: test again."),
+    "unreachable": gettext_lazy("The identity provider did not answer, or its settings could not be "
+                                "read: check the tenant ID or Okta URL."),
+    "invalid_response": gettext_lazy("The identity provider's answer did not pass our checks "
+                                     "(%(detail)s): check the client ID and the tenant ID or Okta URL."),
+    "provider_error": gettext_lazy("The identity provider answered with an error (%(detail)s): a wrong "
+                                   "client secret, client ID or redirect URI is the usual cause."),
+    "saml_invalid_response": gettext_lazy("The identity provider's SAML answer did not pass our checks "
+                                          "(%(detail)s): check its metadata here, and the SP entity ID "
+                                          "and Assertion Consumer Service URL registered there "
+                                          "(step 2)."),
+    "cancelled": gettext_lazy("The sign-in at the identity provider was cancelled."),
+    "expired": gettext_lazy("The test sign-in expired or was already used: test again."),
 }
 
 
@@ -246,7 +250,7 @@ def record_test(request: HttpRequest, connection: SsoConnection, pending: dict, 
              "username": identity.username, "account": account.name, "detail": ""}
     result = TestResult(passed=not reason, reason=reason, username=identity.username,
                         username_claim=identity.username_claim, matched=matched, claims=claims,
-                        detail=TEST_FAILURES[reason].format(**words) if reason else "")
+                        detail=TEST_FAILURES[reason] % words if reason else "")
     _remember(request, connection, result)
     return result
 
@@ -260,8 +264,8 @@ def record_test_failure(request: HttpRequest, connection: SsoConnection, reason:
                  method=connection.provider.key if connection.provider else "", passed=False,
                  reason=reason, error=safe)
     result = TestResult(passed=False, reason=reason,
-                        detail=TEST_FAILURES[reason].format(claims="", username="", account="",
-                                                            detail=safe or "unknown"))
+                        detail=TEST_FAILURES[reason] % {"claims": "", "username": "", "account": "",
+                                                        "detail": safe or _("unknown")})
     _remember(request, connection, result)
     return result
 
@@ -286,14 +290,15 @@ def readiness(account: MitelAccount, connection: SsoConnection | None) -> list[s
     """What stands between the account and "Turn on", in the contact's words; empty when nothing."""
     missing = []
     if connection is None or connection.pk is None:
-        missing.append("Enter and save the identity provider's settings (step 3).")
+        missing.append(_("Enter and save the identity provider's settings (step 3)."))
     elif not connection.test_passed:
-        missing.append("Pass “Test connection” with the settings as they are now (step 4).")
+        missing.append(_("Pass “Test connection” with the settings as they are now (step 4)."))
     if connection is not None and connection.provider and connection.provider.beta and not account.okta_beta:
-        missing.append(f"{connection.provider.name} is in beta: ask Mitel support to add the account to it.")
+        missing.append(_("%(provider)s is in beta: ask Mitel support to add the account to it.")
+                       % {"provider": connection.provider.name})
     if not account.domains.verified().exists():
-        missing.append("Verify at least one domain of your users' usernames (Domains): the identity "
-                       "provider signs in only usernames under the account's verified domains.")
+        missing.append(_("Verify at least one domain of your users' usernames (Domains): the identity "
+                         "provider signs in only usernames under the account's verified domains."))
     return missing
 
 
@@ -341,7 +346,8 @@ def turn_off(account: MitelAccount, *, acting_user: User, request: HttpRequest |
     with transaction.atomic():
         account = MitelAccount.objects.select_for_update().get(pk=account.pk)
         if not account.uses_sso:
-            raise SetupRefused(f"{account.name} already signs in with Mitel passwords.")
+            raise SetupRefused(_("%(account)s already signs in with Mitel passwords.")
+                               % {"account": account.name})
         before = {"authentication": account.authentication,
                   "allow_password_sign_in": account.allow_password_sign_in}
         account.authentication = MitelAccount.Authentication.MITEL.value
@@ -352,7 +358,8 @@ def turn_off(account: MitelAccount, *, acting_user: User, request: HttpRequest |
                      method=MitelAccount.Authentication.MITEL.value, before=before,
                      set_password_mails=len(user_ids))
         origin = {"ip_address": client_ip(request) if request else None,
-                  "user_agent": request.META.get("HTTP_USER_AGENT", "")[:512] if request else ""}
+                  "user_agent": request.META.get("HTTP_USER_AGENT", "")[:512] if request else "",
+                  "language": translation.get_language() or ""}
         if user_ids:
             transaction.on_commit(lambda: send_set_password_mails.enqueue(
                 account.pk, user_ids, acting_user.pk, **origin))

@@ -1,5 +1,6 @@
 // Copy buttons: <button data-copy="ID" aria-describedby="STATUS-ID"> copies the text of element ID
-// and says so in the element it is described by (a role="status" live region). No inline script.
+// and says so in the element it is described by (a role="status" live region), in the words the
+// page gives it in its language (data-copied, data-not-copied, data-selected). No inline script.
 (function () {
   "use strict";
 
@@ -18,9 +19,9 @@
     var text = source.textContent.trim();
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(text).then(function () {
-        say(button, "Copied.");
+        say(button, button.dataset.copied);
       }, function () {
-        say(button, "Could not copy: select the text and copy it.");
+        say(button, button.dataset.notCopied);
       });
       return;
     }
@@ -35,7 +36,7 @@
     } catch (error) {
       copied = false;
     }
-    say(button, copied ? "Copied." : "Selected: press Ctrl+C (or Cmd+C) to copy.");
+    say(button, copied ? button.dataset.copied : button.dataset.selected);
   }
 
   document.addEventListener("click", function (event) {

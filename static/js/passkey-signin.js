@@ -9,6 +9,7 @@
 
 const config = JSON.parse(document.getElementById("otp_webauthn_config").textContent);
 const placeholder = document.getElementById("passkey-verification-placeholder");
+const said = config.messages; // the status line's words, in the page's language (signin/passkey_page.py)
 
 const fromB64 = (text) => Uint8Array.from(
   atob(text.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(text.length / 4) * 4, "=")),
@@ -59,7 +60,7 @@ async function complete(credential) {
     window.location.assign(reply.redirect_url);
     return null;
   }
-  return reply.detail || "Your passkey could not be checked. Try again.";
+  return reply.detail || said.notChecked;
 }
 
 let autofill = null; // the pending autofill request, cut short when the button is used
@@ -92,16 +93,14 @@ function show(message, isError) {
 async function usePasskey() {
   if (autofill) autofill.abort();
   button.disabled = true;
-  show("Waiting for your passkey…", false);
+  show(said.waiting, false);
   let refused;
   try {
     const publicKey = await requestOptions();
     const credential = await navigator.credentials.get({publicKey});
-    refused = credential ? await complete(credential) : "No passkey was chosen.";
+    refused = credential ? await complete(credential) : said.notChosen;
   } catch (error) {
-    refused = error && error.name === "NotAllowedError"
-      ? "No passkey was used: it was cancelled, or none on this device is for this sign-in."
-      : "Your passkey could not be used. Try again.";
+    refused = error && error.name === "NotAllowedError" ? said.notAllowed : said.notUsed;
   }
   button.disabled = false;
   if (refused) {

@@ -4,8 +4,6 @@
 (function () {
   "use strict";
 
-  var STATE_TEXT = { true: "Done: ", false: "Not yet: ", null: "" };
-
   function normalise(value) {
     return value.normalize("NFKC").toLowerCase(); // never trimmed: spaces are part of a password
   }
@@ -53,7 +51,9 @@
     item.classList.toggle("is-met", met === true);
     item.classList.toggle("is-unmet", met === false);
     var state = item.querySelector("[data-rule-state]");
-    if (state) state.textContent = STATE_TEXT[met];
+    // The words are the page's, in its language: data-done and data-not-yet on the list.
+    var words = item.closest("[data-password-rules]").dataset;
+    if (state) state.textContent = met === null ? "" : (met ? words.done : words.notYet) + " ";
   }
 
   function wire(list) {

@@ -6,6 +6,8 @@ authenticator with real keys (tests/passkey_authenticator.py); tests/browser/tes
 the same journeys in Chromium with its virtual authenticator.
 """
 
+import html
+import json
 import re
 from datetime import timedelta
 
@@ -121,6 +123,27 @@ def test_no_more_passkeys_than_the_setting_allows(client, demo, settings):
     assert "the most you can have" in page(client.get("/me/passkeys/"))
     assert post_json(client, "/me/passkeys/add/begin/").status_code == 403
     assert WebAuthnCredential.objects.filter(user=demo[ALICE]).count() == 2
+
+
+def test_the_passkey_pages_speak_the_persons_language(client, demo, settings):
+    settings.PASSKEYS_MAX_PER_USER = 1
+    open_portal_as(client, demo[ALICE])
+    client.cookies["mitel_language"] = "nl"
+    assert add_passkey(client, SoftwareAuthenticator(), name="Werk").status_code == 200
+    listed = html.unescape(page(client.get("/me/passkeys/")))
+    for dutch in ("Uw passkey „Werk” is toegevoegd.", "Laatst gebruikt", "Nog niet",
+                  'aria-label="Werk hernoemen"',
+                  "U hebt 1 passkey, het maximum. Verwijder die om een andere toe te voegen."):
+        assert dutch in listed, dutch
+    refused = html.unescape(page(client.get("/me/passkeys/add/", follow=True)))
+    assert "U hebt 1 passkey, het maximum. Verwijder die om een andere toe te voegen." in refused
+    assert "most you can have" not in refused and "Not yet" not in listed
+    client.post("/signout/")
+    username_screen = html.unescape(page(start(client)))
+    assert "Aanmelden met een passkey" in username_screen and ">of</p>" in username_screen
+    said = json.loads(re.search(r'id="otp_webauthn_config" type="application/json">([^<]*)<',
+                                username_screen).group(1))["messages"]
+    assert said["waiting"] == "Wachten op uw passkey…" and said["notChosen"] == "Er is geen passkey gekozen."
 
 
 def test_renaming_a_passkey_is_audited_and_told(client, demo, mailoutbox,

@@ -157,6 +157,14 @@ def test_the_rules_are_listed_beside_the_new_password_field_without_javascript(a
     assert "unsafe-inline" not in response["Content-Security-Policy"]
 
 
+def test_the_script_ticks_the_rules_in_the_pages_language(alice_client):
+    """The list carries the words the script writes as the user types (it has no catalogue)."""
+    alice_client.cookies["mitel_language"] = "it"
+    page = change(alice_client, password="Mitel", again="Mitel").content.decode()
+    assert 'data-done="Fatto:" data-not-yet="Non ancora:"' in page
+    assert "Non ancora: " in page and "Not yet" not in page
+
+
 def test_after_a_refused_submit_the_list_shows_which_rules_were_met(alice_client):
     page = change(alice_client, password="Mitel", again="Mitel").content.decode()
 

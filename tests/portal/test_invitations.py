@@ -5,7 +5,8 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.template import Context, Template
+from django.utils import timezone, translation
 
 from accounts.models import AuditEvent, Domain, Invitation, Membership, MitelAccount, Role, User
 from accounts.services import invitations, memberships
@@ -269,3 +270,37 @@ def test_a_contact_cannot_create_a_user_under_a_domain_verified_for_another_acco
     response = add_new_user(client, "squat@globex.example", cast.umbrella)
     assert "globex.example is verified for another Mitel account" in text_of(response)
     assert not User.objects.filter(username="squat@globex.example").exists()
+
+
+@pytest.mark.parametrize(("language", "sentence"), [
+    ("en", "invites your Mitel username <strong>bob@multi.example</strong> to join that Mitel account"),
+    ("fr", "invite votre nom d'utilisateur Mitel <strong>bob@multi.example</strong> à rejoindre"),
+])
+def test_the_invitation_mail_shows_the_username_in_bold_inside_the_translated_sentence(
+    cast, mailoutbox, django_capture_on_commit_callbacks, language, sentence
+):
+    with translation.override(language), django_capture_on_commit_callbacks(execute=True):
+        invite_bob(cast)
+    [mail] = mailoutbox
+    [(html, _)] = mail.alternatives
+    assert sentence in html
+    assert "<strong>" not in mail.body and "bob@multi.example" in mail.body
+
+
+def test_the_invitation_mail_names_the_roles_and_the_account_as_text(
+    cast, mailoutbox, django_capture_on_commit_callbacks
+):
+    MitelAccount.objects.filter(pk=cast.umbrella.pk).update(name="Smith & Sons")
+    cast.umbrella.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        invite_bob(cast, roles=frozenset({Role.TECHNICAL_CONTACT, Role.DECISION_MAKER}))
+    [mail] = mailoutbox
+    assert mail.subject == "You are invited to join Smith & Sons in Mitel"
+    assert "to join that Mitel account as Decision Maker, Technical Contact." in mail.body
+    assert "Smith &amp; Sons" in mail.alternatives[0][0]
+
+
+def test_the_bold_value_of_a_mail_sentence_is_escaped():
+    rendered = Template("{% load i18n mail_markup %}{% blocktranslate with name=value|strong %}"
+                        "Hello {{ name }},{% endblocktranslate %}").render(Context({"value": "<b>Pat</b>"}))
+    assert rendered == "Hello <strong>&lt;b&gt;Pat&lt;/b&gt;</strong>,"

@@ -1,6 +1,7 @@
 """The guided Single Sign On set-up: a contact chooses, tests and turns on (and off) the identity
 provider of their own account, against a real OpenID Connect provider on 127.0.0.1."""
 
+import html
 from types import SimpleNamespace
 
 import pytest
@@ -328,3 +329,21 @@ def test_an_account_in_the_okta_beta_sets_up_and_turns_on_okta(client, clinic):
     client.post(page_url(clinic.account, "turn-on/"), {"keep_password": "yes"})
     account = MitelAccount.objects.get(pk=clinic.account.pk)
     assert (account.authentication, account.sso_enabled) == ("okta", True)
+
+
+def test_the_set_up_page_and_its_failed_test_speak_the_contacts_language(client, clinic):
+    signed_in_with_password(client, clinic.ann)
+    client.cookies["mitel_language"] = "fr"
+    save_entra_settings(client, clinic)
+    failed = html.unescape(text_of(run_test(client, clinic, "stranger-at-idp")))
+    for french in ("1. Choisissez le fournisseur d'identité", "Tester la connexion",
+                   "Enregistrer les paramètres", "Secret client : enregistré (jamais affiché).",
+                   "Test échoué", "Il ne correspond à personne dans Alpha Clinic.",
+                   "eve@clinic.example n'est le nom d'utilisateur Mitel de personne dans Alpha Clinic.",
+                   "Réussissez « Tester la connexion » avec les paramètres actuels (étape 4)."):
+        assert french in failed, french
+    assert "ajoutez une plateforme Web avec cet URI de redirection :</p>" in failed  # French spacing
+    assert 'data-copied="Copié." data-not-copied="Copie impossible : sélectionnez le texte' in failed
+    for english in ("Test connection", "Save settings", "Test failed", "It matches nobody",
+                    "is not the Mitel username of anyone", "Pass “Test connection”"):
+        assert english not in failed, english

@@ -346,3 +346,20 @@ def test_any_cells_give_a_page_with_reasons_never_a_500_nor_markup(client, two_a
     assert response.status_code == 200
     assert "<script>alert(1)</script>" not in response.content.decode()
     assert User.objects.count() == before
+
+
+def test_the_import_speaks_the_contacts_language_with_its_plurals(
+    client, two_accounts, django_capture_on_commit_callbacks
+):
+    open_portal_as(client, two_accounts.ann)
+    client.cookies["mitel_language"] = "de"
+    refused = said(upload(client, b"user,mail,email\nx@alpha.example,x,x@alpha.example\n"))
+    assert "unbekannte Spalten 'user', 'mail'" in refused and "fehlende Spalte 'username'" in refused
+    assert "Vorschau anzeigen" in refused and "Benutzer importieren" in refused
+    preview = upload(client, HEADER + "solo@alpha.example,,,solo@alpha.example,,\n")
+    assert "1 Benutzer wird im angezeigten Konto angelegt" in said(preview)
+    with django_capture_on_commit_callbacks(execute=True):
+        confirm(client, preview)
+    listed = said(client.get("/admin/accounts/user/"))
+    assert "1 Benutzer importiert: Er hat eine E-Mail" in listed
+    assert "Imported" not in listed
