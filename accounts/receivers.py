@@ -40,7 +40,8 @@ def record_last_login(sender, request, user: User, **kwargs) -> None:
     user.last_login = timezone.now()
     session = getattr(request, "session", None)
     if hasattr(session, "save_with_update"):
-        session.save_with_update(type(user), user.pk, last_login=user.last_login)
+        # __class__, not type(): the user may be request.user, a lazy object around the User.
+        session.save_with_update(user.__class__, user.pk, last_login=user.last_login)
     else:
         user.save(update_fields=["last_login"])
 
