@@ -129,3 +129,22 @@ def test_queries_per_step_do_not_grow_with_users_and_accounts(demo):
     large = queries_per_step(Client())
     assert large == small
     assert queries_of_a_sign_in("alice@acme.example") == small_sign_in == SIGN_IN
+
+
+def test_the_memberships_query_compiled_once_loads_what_the_queryset_loads(demo):
+    from signin.flow import memberships_of, memberships_with_second_factors
+
+    def seen(memberships):
+        return [(m.pk, m.account.name, m.user.username, m.has_authenticator_, m.has_backup_codes_,
+                 m.has_passkey_, m.user is memberships[0].user) for m in memberships]
+
+    users = list(User.objects.all()) + [User(pk=0)]
+    for user in users:
+        expected = seen(list(memberships_with_second_factors().filter(user_id=user.pk)))
+        with CaptureQueriesContext(connection) as captured:
+            loaded = memberships_of(user.pk)
+            assert seen(loaded) == expected
+        assert len(captured) == 1
+    assert any(seen(memberships_of(user.pk)) for user in users)  # some users have accounts
+    bob = demo["bob@multi.example"]
+    assert len(memberships_of(bob.pk)) > 1
