@@ -3,6 +3,7 @@
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
+from django.utils import timezone
 
 from .models import Application, AuditEvent, MitelAccount, User
 from .services import audit, lockouts
@@ -24,15 +25,25 @@ def record_sign_in(sender, request, user: User, **kwargs) -> None:
     # address's: a spraying address must not get its count wiped when one of its targets signs in.
     lockouts.signed_in(request, user)
     context = _context(request)
-
-    def write() -> None:
+    session = getattr(request, "session", None)
+    if hasattr(session, "save_with_insert"):
+        # The event commits with the signed-in session, or not at all (SECURITY.md 38).
+        session.save_with_insert(audit.record(AuditEvent.Kind.SIGN_IN, request=request, user=user,
+                                              save=False, **context))
+    else:
         audit.record(AuditEvent.Kind.SIGN_IN, request=request, user=user, **context)
 
+
+def record_last_login(sender, request, user: User, **kwargs) -> None:
+    """Django's ``update_last_login`` (disconnected in ``AccountsConfig.ready``), written with the
+    signed-in session: on PostgreSQL in the statement that saves it."""
+    user.last_login = timezone.now()
     session = getattr(request, "session", None)
-    if hasattr(session, "save_with"):
-        session.save_with(write)  # the event commits with the signed-in session, or not at all
+    if hasattr(session, "save_with_update"):
+        # __class__, not type(): the user may be request.user, a lazy object around the User.
+        session.save_with_update(user.__class__, user.pk, last_login=user.last_login)
     else:
-        write()
+        user.save(update_fields=["last_login"])
 
 
 @receiver(user_login_failed, dispatch_uid="audit_sign_in_failed")

@@ -9,7 +9,10 @@ read from the database, so deleting its row ends it at once, whatever the cache 
 Each save is one statement: a new session is inserted without first asking whether its random key
 exists (a clash fails the insert, and ``create`` tries another key), and a rotated key
 (``cycle_key``: sign-in, step-up) is written by updating the row's key in place, rather than by
-inserting a copy and deleting the old row.
+inserting a copy and deleting the old row. Rows written with the save (``save_with_insert``,
+``save_with_update``: a sign-in's audit event and ``last_login``) join that one statement on
+PostgreSQL (data-modifying ``WITH`` clauses, each written only if the session's row was), and a
+transaction with the save elsewhere: either way they commit with the session, or not at all.
 """
 
 import logging
@@ -20,7 +23,17 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.core.cache import caches
-from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, router, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connections,
+    router,
+    transaction,
+)
+from django.db.models import Model
+from django.db.models.sql import UpdateQuery
 from django.dispatch import Signal
 from django.utils.crypto import get_random_string
 
@@ -51,6 +64,8 @@ class SessionStore(DatabaseSessionStore):
     def __init__(self, session_key: str | None = None) -> None:
         super().__init__(session_key)
         self._with_save: list[Callable[[], object]] = []
+        self._inserts: list[Model] = []  # rows to insert with the next save
+        self._updates: list[tuple[type[Model], object, dict]] = []  # (model, pk, values) likewise
         self._replaces: str | None = None  # the key this session had before cycle_key()
         self._cache = caches[settings.SESSION_CACHE_ALIAS] if cache_enabled() else None
 
@@ -62,6 +77,18 @@ class SessionStore(DatabaseSessionStore):
         browser, so it must not be in the audit trail either (SECURITY.md 38).
         """
         self._with_save.append(write)
+        self.modified = True
+
+    def save_with_insert(self, obj: Model) -> None:
+        """Insert ``obj`` (unsaved) with this session's next save: both commit, or neither. On
+        PostgreSQL in the same statement as the session (``save_with`` needs a transaction)."""
+        self._inserts.append(obj)
+        self.modified = True
+
+    def save_with_update(self, model: type[Model], pk, **values) -> None:
+        """Set ``values`` on the row ``pk`` of ``model`` with this session's next save, as
+        ``save_with_insert`` inserts."""
+        self._updates.append((model, pk, values))
         self.modified = True
 
     # --- reading --------------------------------------------------------------------------------
@@ -130,11 +157,13 @@ class SessionStore(DatabaseSessionStore):
         using = router.db_for_write(self.model)
         replaced = self._replaces
         try:
-            if self._with_save:
-                with transaction.atomic(using=using):
-                    self._write(must_create, using)
-                    for write in self._with_save:
-                        write()
+            if self._with_save or self._inserts or self._updates:
+                if self._with_save or not self._write_in_one_statement(must_create, using):
+                    with transaction.atomic(using=using):
+                        self._write(must_create, using)
+                        self._write_rows(using)
+                        for write in self._with_save:
+                            write()
             else:
                 self._write(must_create, using)
         except UpdateError as error:
@@ -144,6 +173,8 @@ class SessionStore(DatabaseSessionStore):
                 raise error.__context__ from None
             raise
         self._with_save.clear()
+        self._inserts.clear()
+        self._updates.clear()
         self._replaces = None
         self._cache_delete(replaced)
         self._cache_set(self.session_key, self._session)
@@ -170,6 +201,69 @@ class SessionStore(DatabaseSessionStore):
             if not must_create:
                 raise UpdateError from error
             raise
+
+    def _write_rows(self, using: str) -> None:
+        """The rows of ``save_with_update`` and ``save_with_insert``, one statement each (inside the
+        save's transaction)."""
+        for model, pk, values in self._updates:
+            model._default_manager.using(using).filter(pk=pk).update(**values)
+        for obj in self._inserts:
+            obj.save(force_insert=True, using=using)
+
+    def _write_in_one_statement(self, must_create: bool, using: str) -> bool:
+        """On PostgreSQL, an existing session's row updated together with the rows to write with it,
+        in one statement (so atomic without a transaction): ``WITH saved AS (UPDATE session ...
+        RETURNING 1), u0 AS (UPDATE ... AND EXISTS (SELECT 1 FROM saved)), i0 AS (INSERT ... SELECT
+        ... FROM saved) SELECT COUNT(*) FROM saved``. False, having written nothing, when it cannot
+        (another database, a new session, or no row under the session's key: the transaction then
+        does what ``_write`` does)."""
+        connection = connections[using]
+        if connection.vendor != "postgresql" or must_create:
+            return False
+        quote = connection.ops.quote_name
+        data = self._get_session()
+        session = self.create_model_instance(data)
+        key = self._replaces if self._replaces is not None else self.session_key
+        fields = {f.attname: getattr(session, f.attname) for f in self.model._meta.concrete_fields}
+        query = self.model.objects.using(using).filter(session_key=key).query.chain(UpdateQuery)
+        query.add_update_values(fields)
+        session_sql, session_params = query.get_compiler(using).as_sql()
+        clauses, params = [f"saved AS ({session_sql} RETURNING 1)"], list(session_params)
+        for n, (model, pk, values) in enumerate(self._updates):
+            opts = model._meta
+            sets = []
+            for name, value in values.items():
+                field = opts.get_field(name)
+                sets.append(f"{quote(field.column)} = %s")
+                params.append(field.get_db_prep_save(value, connection))
+            # Names from the model, every value a parameter.
+            clauses.append(f"u{n} AS (UPDATE {quote(opts.db_table)} SET {', '.join(sets)} "  # noqa: S608
+                           f"WHERE {quote(opts.pk.column)} = %s AND EXISTS (SELECT 1 FROM saved))")
+            params.append(opts.pk.get_db_prep_value(pk, connection))
+        for n, obj in enumerate(self._inserts):
+            opts = obj._meta
+            columns, values = [], []
+            for field in opts.local_concrete_fields:
+                if (field is opts.auto_field and obj.pk is None) or getattr(field, "generated", False):
+                    continue
+                # Typed, as INSERT ... VALUES would type them; text for character columns, so
+                # that a value too long fails as it would there instead of being cut.
+                db_type = field.db_type(connection)
+                db_type = "text" if db_type.startswith("varchar") else db_type
+                columns.append(quote(field.column))
+                values.append(f"CAST(%s AS {db_type})")
+                params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
+            clauses.append(f"i{n} AS (INSERT INTO {quote(opts.db_table)} ({', '.join(columns)}) "  # noqa: S608
+                           f"SELECT {', '.join(values)} FROM saved)")
+        # Names from the models, every value a parameter.
+        sql = f"WITH {', '.join(clauses)} SELECT COUNT(*) FROM saved"  # noqa: S608
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                (saved,) = cursor.fetchone()
+        except DatabaseError as error:
+            raise UpdateError from error
+        return bool(saved)
 
     def delete(self, session_key: str | None = None) -> None:
         if session_key is None:

@@ -28,9 +28,13 @@ def record(
     method: str = "",
     ip_address: str | None = None,
     user_agent: str = "",
+    save: bool = True,
     **detail: Any,
 ) -> AuditEvent:
     """Write one audit event. Call it inside the transaction of the change it records.
+
+    ``save=False``: the event is only made, for the caller to write with its change (a sign-in's,
+    with the session: ``SessionStore.save_with_insert``).
 
     The client's address and browser come from ``request``; work done outside the request (a task)
     passes the ones its request recorded as ``ip_address`` and ``user_agent``.
@@ -39,7 +43,7 @@ def record(
     if request is not None:
         ip = client_ip(request)
         agent = request.META.get("HTTP_USER_AGENT", "")[:512]
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         kind=kind,
         user=user,
         actor=actor,
@@ -52,6 +56,9 @@ def record(
         user_agent=agent,
         detail=detail,
     )
+    if save:
+        event.save(force_insert=True)
+    return event
 
 
 def accounts_of(user: User) -> list[MitelAccount | None]:

@@ -11,9 +11,10 @@ Who counts what (SECURITY.md 5 to 11, 39 to 41):
   address is refused for every username whose device cookie it does not hold (password spraying).
 - Each lockout of a username or device doubles the next cool-off, up to ``LOCKOUT_COOLOFF_MAX``;
   refused attempts never extend a lockout.
-- An attempt is counted as a failure *before* the password is hashed, under a row lock (PostgreSQL
-  ``SELECT ... FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE``), and given back when the password was
-  right, so no parallel burst checks more passwords than the limit.
+- An attempt is counted as a failure *before* the password is hashed, in one atomic step (a
+  compare-and-set of the counters read; when another attempt got in between, again under a row
+  lock: PostgreSQL ``SELECT ... FOR UPDATE``, SQLite's ``BEGIN IMMEDIATE``), and given back when
+  the password was right, so no parallel burst checks more passwords than the limit.
 - A completed sign-in forgets the failures of what it was counted against: the device cookie's,
   or (without one) the username's. Never an address's: a spraying address cannot wipe its count by
   signing in to an account of its own or by waiting for one of its targets to sign in.
@@ -156,8 +157,13 @@ class Attempt:
 def begin(request: HttpRequest | None, username: str, *, user: "User | None | object" = NOT_LOADED,
           now: datetime | None = None) -> Attempt:
     """Count an attempt for ``username`` before anything is checked; raise ``LockedOut`` (counting
-    nothing, extending nothing) when a lock applies. One transaction with the counters locked: one
-    statement makes the missing counters and locks them all, one writes the count.
+    nothing, extending nothing) when a lock applies.
+
+    The check and the count are one atomic step. Usually two statements and no transaction: one
+    makes the missing counters and reads them all, one writes the count only if no counter changed
+    in between (``_write_if_unchanged``: a compare-and-set of every counter at once). When another
+    attempt got in between, the attempt is counted again the locking way: one transaction with the
+    counters locked, so a burst waits its turn rather than retrying (SECURITY.md 8, 41).
 
     ``user``: the username's user (None: nobody has it) when the caller loaded it already, so
     that recording a lock loads it no second time."""
@@ -165,36 +171,112 @@ def begin(request: HttpRequest | None, username: str, *, user: "User | None | ob
     username = canonical_username(username)
     buckets = _buckets(request, username)
     address = client_ip(request) if request is not None else None
+    rows = _lock_counters(buckets, username)  # outside a transaction: made and read, not held
+    seen = [_version(row) for row in rows]
     attempt = Attempt(request, username, user=user)
-    with transaction.atomic():
-        # Made if missing and locked in one statement (in lock order, so that two new ones
-        # cannot deadlock): the check and the count below see every earlier attempt.
-        rows = _lock_counters(buckets, username)
-        for row in rows:
-            _refresh(row, now)
-        locks = tuple(Lock(row.scope, row.locked_until) for row in rows if _is_locked(row, now))
-        if locks:
-            _record_locks(request, username, locks, refused=True, user=user)
-        else:
-            started = []
-            for row in rows:
-                if not row.failures:
-                    row.window_started_at = now
-                row.failures += 1
-                row.last_failure_at = now
-                if address and row.scope != Scope.ADDRESS:
-                    row.addresses = [address, *[a for a in row.addresses if a != address]][:ADDRESSES_KEPT]
-                started_lock = None
-                if row.failures >= limit_of(row.scope):
-                    row.lockouts += 1
-                    row.locked_until = started_lock = now + cool_off_for(row.scope, row.lockouts)
-                    started.append(Lock(row.scope, started_lock))
-                attempt.counted.append((row.pk, started_lock))
-            LockoutCounter.objects.bulk_update(rows, COUNTED_FIELDS)  # one UPDATE for all
-            attempt.started = tuple(started)
+    locks = _count(rows, attempt, address, now)
+    if not locks and rows and not _write_if_unchanged(rows, seen):
+        attempt = Attempt(request, username, user=user)
+        with transaction.atomic():
+            # Made if missing and locked in one statement (in lock order, so that two new ones
+            # cannot deadlock): the check and the count below see every earlier attempt.
+            rows = _lock_counters(buckets, username)
+            locks = _count(rows, attempt, address, now)
+            if not locks:
+                LockoutCounter.objects.bulk_update(rows, COUNTED_FIELDS)  # one UPDATE for all
     if locks:
+        _record_locks(request, username, locks, refused=True, user=user)
         raise LockedOut(locks)
     return attempt
+
+
+def _count(rows: list[LockoutCounter], attempt: Attempt, address: str | None,
+           now: datetime) -> tuple[Lock, ...]:
+    """Apply one attempt to ``rows`` in memory: the locks that refuse it (then nothing is
+    counted), or none, with each row counted and ``attempt`` told what it counted and started."""
+    for row in rows:
+        _refresh(row, now)
+    locks = tuple(Lock(row.scope, row.locked_until) for row in rows if _is_locked(row, now))
+    if locks:
+        return locks
+    started = []
+    for row in rows:
+        if not row.failures:
+            row.window_started_at = now
+        row.failures += 1
+        row.last_failure_at = now
+        if address and row.scope != Scope.ADDRESS:
+            row.addresses = [address, *[a for a in row.addresses if a != address]][:ADDRESSES_KEPT]
+        started_lock = None
+        if row.failures >= limit_of(row.scope):
+            row.lockouts += 1
+            row.locked_until = started_lock = now + cool_off_for(row.scope, row.lockouts)
+            started.append(Lock(row.scope, started_lock))
+        attempt.counted.append((row.pk, started_lock))
+    attempt.started = tuple(started)
+    return ()
+
+
+# What every write to a counter changes (a count always moves failures or last_failure_at, a give-back
+# failures, a lock's give-back lockouts and locked_until; a lift deletes the row): a counter whose
+# values here are those read has not been written since.
+VERSION_FIELDS = ["failures", "window_started_at", "last_failure_at", "locked_until", "lockouts"]
+
+
+def _version(row: LockoutCounter) -> tuple:
+    return tuple(getattr(row, name) for name in VERSION_FIELDS)
+
+
+def _write_if_unchanged(rows: list[LockoutCounter], seen: list[tuple]) -> bool:
+    """Write the counted ``rows`` in one UPDATE, only if every one of them still holds what was
+    read (``seen``): all of them or none. True when written.
+
+    On PostgreSQL the statement first locks the rows (``FOR UPDATE`` in a sub-select, which reads
+    their latest committed values) and compares them; SQLite runs a statement under its write lock."""
+    connection = connections[router.db_for_write(LockoutCounter)]
+    opts = LockoutCounter._meta
+    quote = connection.ops.quote_name
+    table, pk_column = quote(opts.db_table), quote(opts.pk.column)
+    # The SET part as bulk_update writes it (a CASE on the id, cast where the database needs it),
+    # written here: building it through the ORM's expressions cost more CPU than the statement.
+    cast = connection.features.requires_casted_case_in_updates
+    sets, update_params = [], []
+    for name in COUNTED_FIELDS:
+        model_field = opts.get_field(name)
+        case = "CASE " + " ".join(f"WHEN {pk_column} = %s THEN %s" for _row in rows) + " END"
+        sets.append(f"{quote(model_field.column)} = "
+                    + (f"CAST({case} AS {model_field.db_type(connection)})" if cast else case))
+        for row in rows:
+            update_params += [row.pk, model_field.get_db_prep_save(getattr(row, model_field.attname),
+                                                                   connection)]
+    ids = ", ".join(["%s"] * len(rows))
+    update_sql = f"UPDATE {table} SET {', '.join(sets)} WHERE {pk_column} IN ({ids})"  # noqa: S608
+    update_params += [row.pk for row in rows]
+    same = "IS NOT DISTINCT FROM" if connection.vendor == "postgresql" else "IS"
+    conditions, check_params = [], []
+    for row, values in zip(rows, seen, strict=True):
+        parts = [f"{pk_column} = %s"]
+        check_params.append(row.pk)
+        for name, value in zip(VERSION_FIELDS, values, strict=True):
+            model_field = opts.get_field(name)
+            parts.append(f"{quote(model_field.column)} {same} %s")
+            check_params.append(model_field.get_db_prep_value(value, connection))
+        conditions.append(f"({' AND '.join(parts)})")
+    source = table
+    if connection.vendor == "postgresql":
+        # Locked in the order every count locks them (scope, key), so that no two can deadlock.
+        source = (f"(SELECT * FROM {table} WHERE {pk_column} IN ({ids}) "  # noqa: S608
+                  f"ORDER BY scope, {quote('key')} FOR UPDATE) AS current_counters")
+        check_params = [row.pk for row in rows] + check_params
+    # Names from the model, every value a parameter.
+    sql = (f"{update_sql} AND (SELECT COUNT(*) FROM {source} "  # noqa: S608
+           f"WHERE {' OR '.join(conditions)}) = %s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*update_params, *check_params, len(rows)])
+        written = cursor.rowcount
+    if written not in (0, len(rows)):  # cannot happen: the statement writes all or none
+        raise RuntimeError("A lockout count was written to some of its counters only.")
+    return written == len(rows)
 
 
 COUNTED_FIELDS = ["failures", "window_started_at", "last_failure_at", "locked_until", "lockouts",

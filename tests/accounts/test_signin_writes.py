@@ -1,0 +1,77 @@
+"""The writes that issue 17 made cheaper still hold: a lockout count that another attempt raced is
+counted again under the row locks, never lost (SECURITY.md 8, 41); a sign-in's "Signed in" event
+and last_login are written with its session, once (SECURITY.md 38)."""
+
+import pytest
+from django.db.models import F
+from django.test import Client
+from django.utils import timezone
+
+from accounts.models import AuditEvent, LockoutCounter, UserSession
+from accounts.services import lockouts
+from tests.signin import DEMO_PASSWORD, enter_password, enter_username, stay_signed_in
+
+pytestmark = pytest.mark.django_db
+
+WRONG = "Wrong-password-2026!"
+
+
+def test_an_attempt_counted_between_the_read_and_the_write_is_not_lost(demo, monkeypatch):
+    read = lockouts._lock_counters
+    raced = []
+
+    def another_attempt_in_between(buckets, username):
+        rows = read(buckets, username)
+        if not raced:  # the first read: another process counts a failure on the same counters now
+            raced.append(True)
+            LockoutCounter.objects.filter(pk__in=[row.pk for row in rows]).update(
+                failures=F("failures") + 1, last_failure_at=timezone.now())
+        return rows
+
+    monkeypatch.setattr(lockouts, "_lock_counters", another_attempt_in_between)
+    client = Client()
+    enter_username(client, "carol@acme.example", app="miteam-meetings")
+    assert enter_password(client, WRONG).status_code == 200
+    counters = LockoutCounter.objects.filter(key__in=["carol@acme.example", "127.0.0.1"])
+    # Each counter holds both failures: the other attempt's, and this one's, counted again.
+    assert sorted(counters.values_list("scope", "failures")) == [("address", 2), ("username", 2)]
+
+
+def test_a_count_nobody_raced_is_written_once(demo):
+    client = Client()
+    enter_username(client, "carol@acme.example", app="miteam-meetings")
+    enter_password(client, WRONG)
+    enter_password(client, WRONG)
+    counters = LockoutCounter.objects.filter(key__in=["carol@acme.example", "127.0.0.1"])
+    assert sorted(counters.values_list("scope", "failures")) == [("address", 2), ("username", 2)]
+
+
+def test_a_sign_in_whose_flow_row_is_gone_is_saved_and_recorded_once(demo, settings):
+    settings.SESSION_CACHE_ENABLED = True  # the flow's session is read from the cache
+    alice = demo["alice@acme.example"]
+    client = Client()
+    enter_username(client, "alice@acme.example", app="miteam-meetings")
+    assert enter_password(client, DEMO_PASSWORD)["Location"] == "/signin/stay/"
+    UserSession.objects.all().delete()  # the flow's row, gone (the cache still holds the flow)
+    assert stay_signed_in(client).status_code == 302
+    assert client.get("/me/").status_code == 200
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.SIGN_IN, user=alice).count() == 1
+    alice.refresh_from_db()
+    assert alice.last_login is not None
+    assert UserSession.objects.filter(user_id=alice.pk).count() == 1
+
+
+def test_a_sign_in_writes_last_login_and_its_event_with_the_session(demo):
+    alice = demo["alice@acme.example"]
+    before = alice.last_login
+    client = Client()
+    enter_username(client, "alice@acme.example", app="miteam-meetings")
+    enter_password(client, DEMO_PASSWORD)
+    stay_signed_in(client)
+    alice.refresh_from_db()
+    assert alice.last_login is not None and alice.last_login != before
+    [event] = AuditEvent.objects.filter(kind=AuditEvent.Kind.SIGN_IN, user=alice)
+    assert (event.method, event.account.account_number, event.application.slug) == (
+        "password", "100001", "miteam-meetings")
+    session = UserSession.objects.get(user_id=alice.pk)
+    assert client.cookies["sessionid"].value == session.session_key
