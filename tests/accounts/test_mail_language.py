@@ -95,3 +95,13 @@ def test_the_language_switcher_keeps_a_signed_in_persons_choice_for_their_mail(d
         send_template_mail(User.objects.get(pk=alice.pk), "mfa_reset")
     [mail] = mailoutbox
     assert mail.subject == IT_MFA_RESET
+
+
+def test_signing_in_keeps_the_language_of_the_sign_in(demo, client):
+    """Written with last_login (tests/accounts/test_signin_queries.py counts the statements)."""
+    client.cookies["mitel_language"] = "fr"  # a French page (the switcher's cookie, or the browser's)
+    sign_in(client, "alice@acme.example", DEMO_PASSWORD)
+    assert User.objects.get(username="alice@acme.example").language == "fr"
+    client.cookies["mitel_language"] = "nl"
+    sign_in(client, "alice@acme.example", DEMO_PASSWORD)
+    assert User.objects.get(username="alice@acme.example").language == "nl"
