@@ -5,6 +5,7 @@ from enum import StrEnum
 from urllib.parse import parse_qs, urlsplit
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.sessions.base_session import AbstractBaseSession
@@ -82,6 +83,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     first_name = models.CharField("first name", max_length=150, blank=True, validators=[validate_name])
     last_name = models.CharField("last name", max_length=150, blank=True, validators=[validate_name])
     email = models.EmailField("e-mail address", blank=True, db_index=True)
+    # Mail is written to a person in their language, whoever's action sends it (an invitation, a
+    # reset by support): the one they last signed in with, or their contact's when it was made.
+    language = models.CharField(
+        _("language"), max_length=8, blank=True, choices=settings.LANGUAGES,
+        help_text=_("The language of the e-mails this user receives: the one they last signed in "
+                    "with. Empty: the language of whoever sends them."),
+    )
     is_staff = models.BooleanField(
         "Mitel staff",
         default=False,

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from .models import Application, AuditEvent, MitelAccount, User
 from .services import audit, lockouts
+from .services.users import language_in_use
 from .usernames import canonical_username
 
 
@@ -36,14 +37,19 @@ def record_sign_in(sender, request, user: User, **kwargs) -> None:
 
 def record_last_login(sender, request, user: User, **kwargs) -> None:
     """Django's ``update_last_login`` (disconnected in ``AccountsConfig.ready``), written with the
-    signed-in session: on PostgreSQL in the statement that saves it."""
+    signed-in session: on PostgreSQL in the statement that saves it. The language of the sign-in
+    becomes the user's (their e-mails' language) in the same write."""
     user.last_login = timezone.now()
+    values = {"last_login": user.last_login}
+    language = language_in_use() if request is not None else ""
+    if language and language != user.language:
+        user.language = values["language"] = language
     session = getattr(request, "session", None)
     if hasattr(session, "save_with_update"):
         # __class__, not type(): the user may be request.user, a lazy object around the User.
-        session.save_with_update(user.__class__, user.pk, last_login=user.last_login)
+        session.save_with_update(user.__class__, user.pk, **values)
     else:
-        user.save(update_fields=["last_login"])
+        user.save(update_fields=list(values))
 
 
 @receiver(user_login_failed, dispatch_uid="audit_sign_in_failed")

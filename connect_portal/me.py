@@ -1,5 +1,6 @@
 """``/me/``, Personal Information: the signed-in user's own details, accounts, roles and sign-ins."""
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -7,11 +8,12 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views import i18n
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django_otp import user_has_device
 
-from accounts.models import AuditEvent
+from accounts.models import AuditEvent, User
 from accounts.services import passkeys
 from accounts.services import sessions as user_sessions
 from accounts.services.invitations import pending_for
@@ -26,6 +28,18 @@ SIGN_IN_KINDS = (
     AuditEvent.Kind.MFA_FAILED,
 )
 RECENT_ACTIVITY = 10
+
+
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The language switcher of every page (Django's ``set_language``: a cookie, then back). For a
+    signed-in person it is also the language of their e-mails from now on (``User.language``)."""
+    response = i18n.set_language(request)
+    language = request.POST.get("language", "") if request.method == "POST" else ""
+    user = request.user
+    if (language in dict(settings.LANGUAGES) and user.is_authenticated and user.language != language
+            and not needs_second_factor(request)):
+        User.objects.filter(pk=user.pk).update(language=language)
+    return response
 
 
 @login_required

@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from connect_portal.me import set_language
+
 from .health import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
-    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the language switcher
+    # The language switcher: Django's set_language, which also keeps a signed-in person's choice.
+    path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("", include("signin.urls")),
     path("", include("connect_portal.urls")),

@@ -2,11 +2,12 @@
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from ..models import AuditEvent, Invitation, User
@@ -31,7 +32,10 @@ def provision_user(
     user: User, *, acting_user: User, request: HttpRequest | None = None, **detail
 ) -> User:
     """Create ``user`` (unsaved, from a form) without a usable password: they set one through
-    "Forgot password", or sign in with Single Sign On."""
+    "Forgot password", or sign in with Single Sign On. Unless the form chose one, their language is
+    the contact's (the page's), until they sign in with their own."""
+    if not user.language:
+        user.language = language_in_use()
     with transaction.atomic():
         user.set_unusable_password()
         user.save()
@@ -143,3 +147,9 @@ def deactivate_user(user: User, *, acting_user: User, request: HttpRequest | Non
                          invitations_cancelled=cancelled)
     user.is_active = False
     return ended
+
+
+def language_in_use() -> str:
+    """The active language when it is one of ``LANGUAGES`` (a ``User.language``), else ""."""
+    language = translation.get_language() or ""
+    return language if language in dict(settings.LANGUAGES) else ""

@@ -32,7 +32,7 @@ from accounts.services.users import (
 from ..site import AccountFilter, PortalModelAdmin, anywhere, csv_response, per_request
 from .user_import import UserImportMixin
 
-IDENTITY_FIELDS = ("username", "first_name", "last_name", "email")
+IDENTITY_FIELDS = ("username", "first_name", "last_name", "email", "language")
 STAFF_FIELDS = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")
 DATE_FIELDS = ("last_login", "password_changed_at", "date_joined")
 BOTH_LOCATIONS = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
@@ -374,7 +374,7 @@ class UserAdmin(UserImportMixin, PortalModelAdmin):
         staff = has_global(request.user, Ability.VIEW_USERS) or request.user.has_perm("accounts.add_user")
         fieldsets = [
             (None, {"fields": ["username"]}),
-            ("Name and e-mail", {"fields": ["first_name", "last_name", "email"]}),
+            ("Name and e-mail", {"fields": ["first_name", "last_name", "email", "language"]}),
         ]
         if staff:
             fieldsets.append(("Status and permissions", {"fields": list(STAFF_FIELDS)}))
