@@ -16,7 +16,8 @@ PHONE_390 = {"width": 390, "height": 844}
 
 
 def focused(browsing) -> dict:
-    """What has the focus: its tag, name, value and type."""
+    """What has the focus (once something has it): its tag, name, value and type."""
+    wait_for_focus(browsing)
     return browsing.page.evaluate("""() => {
         const e = document.activeElement;
         return {tag: e.tagName.toLowerCase(), name: e.getAttribute('name'), value: e.value,
@@ -97,6 +98,10 @@ def test_after_a_wrong_answer_the_error_summary_has_the_focus(open_browser):
     type_and_enter(bob, "bob@multi.example")
     bob.page.keyboard.press("Tab")
     type_and_enter(bob, "999999")
+    # The script moves the focus from the autofocused box to the summary once the page has loaded:
+    # wait for it (under load the first focus seen can be the box's).
+    bob.page.wait_for_function("() => document.activeElement.classList.contains('error-summary')",
+                               timeout=10_000)
     assert "error-summary" in focused(bob)["cls"]
     bob.check("account error focused", screenshot=False)
 
