@@ -85,6 +85,14 @@ class SessionStore(DatabaseSessionStore):
         self._inserts.append(obj)
         self.modified = True
 
+    def set_fresh(self, key: str, value) -> None:
+        """Set ``key`` in the data as stored now, not as this request read it: another request of
+        the same browser may have saved the session since (the username's Next, while the username
+        page's passkey script asks for its challenge), and this request's save must not undo it."""
+        if self.session_key is not None and hasattr(self, "_session_cache"):
+            del self._session_cache  # read again on the next access
+        self[key] = value
+
     def save_with_update(self, model: type[Model], pk, **values) -> None:
         """Set ``values`` on the row ``pk`` of ``model`` with this session's next save, as
         ``save_with_insert`` inserts."""

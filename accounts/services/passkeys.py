@@ -215,7 +215,11 @@ def begin_authentication(request: HttpRequest, user: User | None = None) -> dict
     """The options for ``navigator.credentials.get``: for ``user``'s passkeys (a second factor), or
     for any discoverable passkey (``user`` None: the same answer whoever is about to sign in)."""
     options, state = helper(request).authenticate_begin(user=user, require_user_verification=True)
-    request.session[AUTHENTICATION_STATE] = state
+    session = request.session
+    if hasattr(session, "set_fresh"):  # the flow another request saved meanwhile is kept
+        session.set_fresh(AUTHENTICATION_STATE, state)
+    else:
+        session[AUTHENTICATION_STATE] = state
     return options
 
 

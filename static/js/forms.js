@@ -6,6 +6,9 @@
 //    not disabled: a disabled button's name=value would no longer be posted). A button with
 //    data-progress says it in the page's status region ("Redirecting to Okta…"). Coming back with
 //    the browser's Back button (page cache) makes the form usable again.
+//  - The error summary after a refused answer has the focus: autofocus gives it where the browser
+//    honours it, this where it skipped it (Chromium skips autofocus after a key press or focus
+//    change while the page loads).
 (function () {
   "use strict";
 
@@ -69,6 +72,8 @@
   }
 
   document.querySelectorAll("[data-password-toggle]").forEach(setUpToggle);
+  var summary = document.querySelector(".error-summary[autofocus]");
+  if (summary && document.activeElement !== summary) summary.focus();
   document.addEventListener("keydown", onKeydown);
   document.addEventListener("submit", onSubmit);
   window.addEventListener("pageshow", function (event) {

@@ -64,14 +64,36 @@ async function complete(credential) {
 }
 
 let autofill = null; // the pending autofill request, cut short when the button is used
+let optionsPending = null; // the autofill's request for a challenge, while it is unanswered
+
+// Next waits for the challenge's answer (at most a few seconds): the two requests would otherwise
+// race on the browser's session, and the one answered last could undo the other (its cookie, or
+// the flow Next saved).
+function holdNextForTheChallenge(form) {
+  form.addEventListener("submit", (event) => {
+    const waiting = optionsPending;
+    if (!waiting) return;
+    optionsPending = null;
+    event.preventDefault();
+    const submitter = event.submitter && event.submitter.form === form ? event.submitter : undefined;
+    Promise.race([waiting, new Promise((resolve) => setTimeout(resolve, 5000))])
+      .then(() => form.requestSubmit(submitter));
+  });
+}
 
 async function startAutofill(field) {
   if (!window.PublicKeyCredential || !PublicKeyCredential.isConditionalMediationAvailable
       || !(await PublicKeyCredential.isConditionalMediationAvailable())) return;
+  if (field.form && field.form.dataset.submitting) return; // Next went first: no challenge now
   field.setAttribute("autocomplete", `${field.getAttribute("autocomplete") || "username"} webauthn`);
   autofill = new AbortController();
   try {
-    const publicKey = await requestOptions();
+    const request = requestOptions();
+    const settled = request.then(() => undefined, () => undefined);
+    optionsPending = settled;
+    settled.then(() => { if (optionsPending === settled) optionsPending = null; });
+    if (field.form) holdNextForTheChallenge(field.form);
+    const publicKey = await request;
     publicKey.allowCredentials = [];
     const credential = await navigator.credentials.get(
       {publicKey, mediation: "conditional", signal: autofill.signal});

@@ -410,3 +410,25 @@ def test_a_password_that_expires_during_a_passkey_session_must_be_changed(client
         password_changed_at=timezone.now() - timedelta(days=31))
     response = client.get("/me/")
     assert response.status_code == 302 and response["Location"].startswith("/password/change/")
+
+
+def test_a_challenge_asked_while_next_is_pressed_does_not_undo_the_flow(db, rf):
+    """The username page's script asks for a challenge as the page opens; the person may press Next
+    meanwhile. The challenge's save must keep what Next saved (it sent browsers back to the
+    username page at random, and failed the browser tests under load)."""
+    from accounts.services import passkeys
+    from accounts.sessions import SessionStore
+
+    stored = SessionStore()
+    stored["flow"] = "at the username"
+    stored.save()
+    request = rf.post("/signin/passkey/begin/")
+    request.session = SessionStore(stored.session_key)
+    assert request.session["flow"] == "at the username"  # the challenge's request read it ...
+    meanwhile = SessionStore(stored.session_key)
+    meanwhile["flow"] = "at the password"
+    meanwhile.save()  # ... then Next saved the flow's next step
+    passkeys.begin_authentication(request)
+    request.session.save()
+    after = SessionStore(stored.session_key).load()
+    assert after["flow"] == "at the password" and passkeys.AUTHENTICATION_STATE in after
