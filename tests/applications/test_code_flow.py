@@ -43,9 +43,30 @@ def test_alice_signs_in_to_a_mitel_application_and_its_id_token_says_who_and_how
 
     userinfo = rp.client.get(rp.config["userinfo_endpoint"]).json()
     assert userinfo["sub"] == claims["sub"] and userinfo["mitel_account"]["number"] == "100001"
+    # How the user signed in is said once, in the ID token; userinfo describes the person only.
+    assert not {"amr", "acr", "sid", "auth_time"} & set(userinfo)
     event = AuditEvent.objects.filter(kind=AuditEvent.Kind.TOKEN_ISSUED).get()
     assert (event.user, event.application, event.account.account_number, event.method) == (
         alice, confidential_app, "100001", "password")
+
+
+def test_tokens_without_a_sign_in_record_still_work(browser, provider, confidential_app):
+    """A token issued before sign-ins were recorded, or whose record is gone: userinfo and a
+    refresh still describe the person, without the claims about a sign-in they do not know."""
+    from applications.models import ApplicationSignIn
+
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    token = sign_in_through(browser, rp, "alice@acme.example")
+    ApplicationSignIn.objects.all().delete()
+    userinfo = requests.get(rp.config["userinfo_endpoint"], timeout=10,
+                            headers={"Authorization": f"Bearer {token['access_token']}"})
+    assert userinfo.status_code == 200
+    assert userinfo.json()["preferred_username"] == "alice@acme.example"
+    assert not {"amr", "acr", "sid", "mitel_account"} & set(userinfo.json())
+    refreshed = rp.client.refresh_token(rp.config["token_endpoint"], refresh_token=token["refresh_token"])
+    again = rp.id_token_claims(refreshed, refreshed=True)
+    assert again["sub"] == str(User.objects.get(username="alice@acme.example").sub)
+    assert not {"amr", "acr", "sid", "mitel_account"} & set(again)
 
 
 def test_the_sub_stays_when_the_username_changes(browser, provider, confidential_app):
@@ -145,7 +166,11 @@ def test_a_code_used_twice_is_refused_and_revokes_what_it_gave(browser, provider
                               data={"grant_type": "refresh_token",
                                     "refresh_token": token["refresh_token"]})
     assert refreshed.status_code == 400 and refreshed.json()["error"] == "invalid_grant"
-    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.TOKENS_REVOKED).exists()
+    # What Acme's contacts see in the audit: whose sign-in, where and how, and why it was revoked.
+    event = AuditEvent.objects.filter(kind=AuditEvent.Kind.TOKENS_REVOKED).get()
+    assert (event.user.username, event.application, event.account.account_number, event.method,
+            event.detail) == ("alice@acme.example", confidential_app, "100001", "password",
+                              {"reason": "authorization_code_reused"})
 
 
 def test_a_wrong_client_secret_is_refused(browser, provider, confidential_app):

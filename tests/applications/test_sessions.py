@@ -136,6 +136,10 @@ def test_a_refreshed_id_token_keeps_the_account_and_method(browser, provider, co
     token = rp.exchange(browser.location)
     refreshed = rp.client.refresh_token(rp.config["token_endpoint"],
                                         refresh_token=token["refresh_token"])
+    first, again = rp.id_token_claims(token), rp.id_token_claims(refreshed, refreshed=True)
+    assert again["mitel_account"]["number"] == "100002"
+    assert ({name: again[name] for name in ("amr", "acr", "sid", "auth_time")}
+            == {name: first[name] for name in ("amr", "acr", "sid", "auth_time")})
     userinfo = requests.get(rp.config["userinfo_endpoint"], timeout=10,
                             headers={"Authorization": f"Bearer {refreshed['access_token']}"}).json()
     assert userinfo["mitel_account"]["number"] == "100002"
