@@ -46,8 +46,8 @@ def test_alice_signs_in_to_a_mitel_application_and_its_id_token_says_who_and_how
     # How the user signed in is said once, in the ID token; userinfo describes the person only.
     assert not {"amr", "acr", "sid", "auth_time"} & set(userinfo)
     event = AuditEvent.objects.filter(kind=AuditEvent.Kind.TOKEN_ISSUED).get()
-    assert (event.user, event.application, event.account.account_number, event.method) == (
-        alice, confidential_app, "100001", "password")
+    assert (event.user, event.application, event.account.account_number, event.method, event.detail) == (
+        alice, confidential_app, "100001", "password", {"grant": "authorization_code"})
 
 
 def test_tokens_without_a_sign_in_record_still_work(browser, provider, confidential_app):
@@ -67,6 +67,9 @@ def test_tokens_without_a_sign_in_record_still_work(browser, provider, confident
     again = rp.id_token_claims(refreshed, refreshed=True)
     assert again["sub"] == str(User.objects.get(username="alice@acme.example").sub)
     assert not {"amr", "acr", "sid", "mitel_account"} & set(again)
+    event = AuditEvent.objects.filter(kind=AuditEvent.Kind.TOKEN_ISSUED).latest("pk")
+    assert (event.user.username, event.account, event.method, event.detail) == (
+        "alice@acme.example", None, "", {"grant": "refresh_token"})
 
 
 def test_the_sub_stays_when_the_username_changes(browser, provider, confidential_app):
