@@ -1,9 +1,11 @@
 """The authorization code flow over HTTP on a live server, with Authlib as the application."""
 
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from django.utils import timezone
 
 from accounts.models import AuditEvent, User
 from tests.accounts.mfa_helpers import code_for, trents_device
@@ -35,6 +37,8 @@ def test_alice_signs_in_to_a_mitel_application_and_its_id_token_says_who_and_how
     assert claims["sub"] == str(alice.sub) and claims["nonce"] == rp.nonce
     assert claims["preferred_username"] == "alice@acme.example"
     assert claims["email"] == "alice@acme.example" and claims["name"] == "Alice Archer"
+    assert (claims["given_name"], claims["family_name"]) == ("Alice", "Archer")
+    assert claims["email_verified"] is False  # staff and contacts type addresses; nobody proves them
     assert claims["mitel_account"] == {"number": "100001", "partner_label": "ACME-DENTAL",
                                        "name": "Acme Dental"}
     assert claims["mitel_roles"] == []
@@ -43,6 +47,10 @@ def test_alice_signs_in_to_a_mitel_application_and_its_id_token_says_who_and_how
 
     userinfo = rp.client.get(rp.config["userinfo_endpoint"]).json()
     assert userinfo["sub"] == claims["sub"] and userinfo["mitel_account"]["number"] == "100001"
+    assert {name: userinfo[name] for name in ("name", "given_name", "family_name", "email",
+                                              "email_verified", "preferred_username")} == {
+        name: claims[name] for name in ("name", "given_name", "family_name", "email",
+                                        "email_verified", "preferred_username")}
     # How the user signed in is said once, in the ID token; userinfo describes the person only.
     assert not {"amr", "acr", "sid", "auth_time"} & set(userinfo)
     event = AuditEvent.objects.filter(kind=AuditEvent.Kind.TOKEN_ISSUED).get()
@@ -176,6 +184,21 @@ def test_a_code_used_twice_is_refused_and_revokes_what_it_gave(browser, provider
                               {"reason": "authorization_code_reused"})
 
 
+def test_an_expired_code_is_refused_without_being_taken_for_a_stolen_one(browser, provider,
+                                                                          confidential_app):
+    from oauth2_provider.models import get_grant_model
+
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    browser.open(rp.authorize_url())
+    browser.sign_in("alice@acme.example")
+    get_grant_model().objects.update(expires=timezone.now() - timedelta(seconds=1))
+    with pytest.raises(Exception, match="invalid_grant"):
+        rp.exchange(browser.location)
+    # Nothing was issued, so nothing is revoked, and the audit does not report a replayed code.
+    assert not AuditEvent.objects.filter(kind__in=[AuditEvent.Kind.TOKENS_REVOKED,
+                                                   AuditEvent.Kind.TOKEN_ISSUED]).exists()
+
+
 def test_a_wrong_client_secret_is_refused(browser, provider, confidential_app):
     rp = RelyingParty(provider, confidential_app, "not-the-secret")
     browser.open(rp.authorize_url())
@@ -192,6 +215,9 @@ def test_discovery_and_jwks_publish_the_signing_key_with_its_kid(provider):
     for name in ("userinfo_endpoint", "revocation_endpoint", "introspection_endpoint",
                  "end_session_endpoint"):
         assert config.get(name, "").startswith(provider), name
+    # The claims an application can count on, Mitel's own and auth_time among them.
+    assert {"sub", "name", "email", "amr", "acr", "sid", "auth_time", "mitel_account",
+            "mitel_roles"} <= set(config["claims_supported"])
     keys = requests.get(config["jwks_uri"], timeout=10).json()["keys"]
     assert len(keys) == 1 and keys[0]["kid"] and keys[0]["alg"] == "RS256" and "d" not in keys[0]
 
