@@ -7,7 +7,7 @@ import pytest
 import requests
 from django.utils import timezone
 
-from accounts.models import AuditEvent, User
+from accounts.models import AuditEvent, Membership, User
 from tests.accounts.mfa_helpers import code_for, trents_device
 
 from .conftest import SECRET, RelyingParty
@@ -100,6 +100,28 @@ def test_grace_receives_her_roles_in_the_account(browser, provider, confidential
     rp = RelyingParty(provider, confidential_app, SECRET)
     claims = rp.id_token_claims(sign_in_through(browser, rp, "grace@acme.example"))
     assert claims["mitel_roles"] == ["decision_maker"]
+
+
+def test_roles_are_those_of_the_account_chosen(browser, provider, confidential_app):
+    """Bob decides for Acme, not for Globex: signed in to Globex, the token gives him no role."""
+    Membership.objects.filter(user__username="bob@multi.example",
+                              account__account_number="100001").update(is_decision_maker=True)
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    token = sign_in_through(browser, rp, "bob@multi.example", account="100002")
+    assert rp.id_token_claims(token)["mitel_roles"] == []
+    acme = RelyingParty(provider, confidential_app, SECRET)
+    browser.open(acme.authorize_url(prompt="login"))
+    browser.sign_in("bob@multi.example", account="100001")
+    assert acme.id_token_claims(acme.exchange(browser.location))["mitel_roles"] == ["decision_maker"]
+
+
+def test_a_member_removed_from_the_account_gets_no_roles_on_refresh(browser, provider, confidential_app):
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    token = sign_in_through(browser, rp, "grace@acme.example")
+    assert rp.id_token_claims(token)["mitel_roles"] == ["decision_maker"]
+    Membership.objects.filter(user__username="grace@acme.example").delete()
+    refreshed = rp.client.refresh_token(rp.config["token_endpoint"], refresh_token=token["refresh_token"])
+    assert rp.id_token_claims(refreshed, refreshed=True)["mitel_roles"] == []
 
 
 def test_trent_with_mfa_gets_pwd_and_otp(browser, provider, confidential_app):
