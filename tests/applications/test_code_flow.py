@@ -80,6 +80,25 @@ def test_tokens_without_a_sign_in_record_still_work(browser, provider, confident
         "alice@acme.example", None, "", {"grant": "refresh_token"})
 
 
+def test_a_token_never_borrows_another_sign_ins_account(browser, provider, confidential_app):
+    """Alice's token whose refresh token is gone finds no sign-in of its own: userinfo must not take
+    the account of a sign-in still waiting for its code to be exchanged (Bob's, in Globex)."""
+    from oauth2_provider.models import get_refresh_token_model
+
+    from .http import Browser
+
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    token = sign_in_through(browser, rp, "alice@acme.example")
+    get_refresh_token_model().objects.all().delete()
+    bobs = RelyingParty(provider, confidential_app, SECRET)
+    other = Browser(provider)
+    other.open(bobs.authorize_url())
+    other.sign_in("bob@multi.example", account="100002")  # his code issued, not yet exchanged
+    userinfo = requests.get(rp.config["userinfo_endpoint"], timeout=10,
+                            headers={"Authorization": f"Bearer {token['access_token']}"}).json()
+    assert userinfo["preferred_username"] == "alice@acme.example" and "mitel_account" not in userinfo
+
+
 def test_the_sub_stays_when_the_username_changes(browser, provider, confidential_app):
     alice = User.objects.get(username="alice@acme.example")
     User.objects.filter(pk=alice.pk).update(username="alice.archer@acme.example")
