@@ -67,3 +67,27 @@ def test_a_stored_name_broken_by_control_characters_is_greeted_on_one_line(store
 
 def test_a_stored_name_holding_a_link_is_left_out_of_the_greeting(mailoutbox):
     assert greeting("Mary www.evil.example", mailoutbox) == "Hello pat@acme.example,"
+
+
+# Each refusal has its own code, so a form can word it its own way: a ModelForm's
+# Meta.error_messages, keyed by that code, replaces the message (Django's BaseModelForm._update_errors).
+WordedUserForm = modelform_factory(
+    User, fields=("username", "first_name", "last_name", "email"),
+    error_messages={
+        "username": {"whitespace": "Usernames are one word here.", "link": "No links in usernames."},
+        "first_name": {"control_characters": "One line only.", "link": "No links in names."},
+    },
+)
+
+
+@pytest.mark.parametrize(("field", "value", "shown"), [
+    ("username", "pat smith@acme.example", "Usernames are one word here."),
+    ("username", "pat\u202e@acme.example", "Usernames are one word here."),
+    ("username", "www.evil.example", "No links in usernames."),
+    ("first_name", "Pat\nDoe", "One line only."),
+    ("first_name", "Pat mailto:pat@evil.example", "No links in names."),
+])
+def test_a_form_can_word_each_refusal_its_own_way(field, value, shown):
+    data = {"username": "pat@acme.example", "first_name": "Pat", "last_name": "Doe",
+            "email": "pat@acme.example"}
+    assert WordedUserForm(data={**data, field: value}).errors[field] == [shown]

@@ -68,13 +68,17 @@ class RelyingParty:
         return self.client.fetch_token(self.config["token_endpoint"], authorization_response=callback,
                                        code_verifier=self.verifier)
 
-    def id_token_claims(self, token: dict) -> dict:
-        """The ID token, its signature checked against the JWKS and its claims validated."""
+    def id_token_claims(self, token: dict, *, refreshed: bool = False) -> dict:
+        """The ID token, its signature checked against the JWKS and its claims validated.
+
+        One issued on a refresh carries no ``nonce`` (OpenID Connect Core 12.2): not asked for then.
+        """
         jwks = JsonWebKey.import_key_set(requests.get(self.config["jwks_uri"], timeout=10).json())
         claims = jwt.decode(token["id_token"], jwks, claims_cls=CodeIDToken,
                             claims_options={"iss": {"essential": True,
                                                     "value": self.config["issuer"]}},
-                            claims_params={"nonce": self.nonce, "client_id": self.client_id})
+                            claims_params={"nonce": None if refreshed else self.nonce,
+                                           "client_id": self.client_id})
         claims.validate()
         return dict(claims)
 

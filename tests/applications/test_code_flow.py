@@ -1,11 +1,13 @@
 """The authorization code flow over HTTP on a live server, with Authlib as the application."""
 
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from django.utils import timezone
 
-from accounts.models import AuditEvent, User
+from accounts.models import AuditEvent, Membership, User
 from tests.accounts.mfa_helpers import code_for, trents_device
 
 from .conftest import SECRET, RelyingParty
@@ -35,6 +37,8 @@ def test_alice_signs_in_to_a_mitel_application_and_its_id_token_says_who_and_how
     assert claims["sub"] == str(alice.sub) and claims["nonce"] == rp.nonce
     assert claims["preferred_username"] == "alice@acme.example"
     assert claims["email"] == "alice@acme.example" and claims["name"] == "Alice Archer"
+    assert (claims["given_name"], claims["family_name"]) == ("Alice", "Archer")
+    assert claims["email_verified"] is False  # staff and contacts type addresses; nobody proves them
     assert claims["mitel_account"] == {"number": "100001", "partner_label": "ACME-DENTAL",
                                        "name": "Acme Dental"}
     assert claims["mitel_roles"] == []
@@ -43,9 +47,56 @@ def test_alice_signs_in_to_a_mitel_application_and_its_id_token_says_who_and_how
 
     userinfo = rp.client.get(rp.config["userinfo_endpoint"]).json()
     assert userinfo["sub"] == claims["sub"] and userinfo["mitel_account"]["number"] == "100001"
+    assert {name: userinfo[name] for name in ("name", "given_name", "family_name", "email",
+                                              "email_verified", "preferred_username")} == {
+        name: claims[name] for name in ("name", "given_name", "family_name", "email",
+                                        "email_verified", "preferred_username")}
+    # How the user signed in is said once, in the ID token; userinfo describes the person only.
+    assert not {"amr", "acr", "sid", "auth_time"} & set(userinfo)
     event = AuditEvent.objects.filter(kind=AuditEvent.Kind.TOKEN_ISSUED).get()
-    assert (event.user, event.application, event.account.account_number, event.method) == (
-        alice, confidential_app, "100001", "password")
+    assert (event.user, event.application, event.account.account_number, event.method, event.detail) == (
+        alice, confidential_app, "100001", "password", {"grant": "authorization_code"})
+
+
+def test_tokens_without_a_sign_in_record_still_work(browser, provider, confidential_app):
+    """A token issued before sign-ins were recorded, or whose record is gone: userinfo and a
+    refresh still describe the person, without the claims about a sign-in they do not know."""
+    from applications.models import ApplicationSignIn
+
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    token = sign_in_through(browser, rp, "alice@acme.example")
+    ApplicationSignIn.objects.all().delete()
+    userinfo = requests.get(rp.config["userinfo_endpoint"], timeout=10,
+                            headers={"Authorization": f"Bearer {token['access_token']}"})
+    assert userinfo.status_code == 200
+    assert userinfo.json()["preferred_username"] == "alice@acme.example"
+    assert not {"amr", "acr", "sid", "mitel_account"} & set(userinfo.json())
+    refreshed = rp.client.refresh_token(rp.config["token_endpoint"], refresh_token=token["refresh_token"])
+    again = rp.id_token_claims(refreshed, refreshed=True)
+    assert again["sub"] == str(User.objects.get(username="alice@acme.example").sub)
+    assert not {"amr", "acr", "sid", "mitel_account"} & set(again)
+    event = AuditEvent.objects.filter(kind=AuditEvent.Kind.TOKEN_ISSUED).latest("pk")
+    assert (event.user.username, event.account, event.method, event.detail) == (
+        "alice@acme.example", None, "", {"grant": "refresh_token"})
+
+
+def test_a_token_never_borrows_another_sign_ins_account(browser, provider, confidential_app):
+    """Alice's token whose refresh token is gone finds no sign-in of its own: userinfo must not take
+    the account of a sign-in still waiting for its code to be exchanged (Bob's, in Globex)."""
+    from oauth2_provider.models import get_refresh_token_model
+
+    from .http import Browser
+
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    token = sign_in_through(browser, rp, "alice@acme.example")
+    get_refresh_token_model().objects.all().delete()
+    bobs = RelyingParty(provider, confidential_app, SECRET)
+    other = Browser(provider)
+    other.open(bobs.authorize_url())
+    other.sign_in("bob@multi.example", account="100002")  # his code issued, not yet exchanged
+    userinfo = requests.get(rp.config["userinfo_endpoint"], timeout=10,
+                            headers={"Authorization": f"Bearer {token['access_token']}"}).json()
+    assert userinfo["preferred_username"] == "alice@acme.example" and "mitel_account" not in userinfo
 
 
 def test_the_sub_stays_when_the_username_changes(browser, provider, confidential_app):
@@ -68,6 +119,28 @@ def test_grace_receives_her_roles_in_the_account(browser, provider, confidential
     rp = RelyingParty(provider, confidential_app, SECRET)
     claims = rp.id_token_claims(sign_in_through(browser, rp, "grace@acme.example"))
     assert claims["mitel_roles"] == ["decision_maker"]
+
+
+def test_roles_are_those_of_the_account_chosen(browser, provider, confidential_app):
+    """Bob decides for Acme, not for Globex: signed in to Globex, the token gives him no role."""
+    Membership.objects.filter(user__username="bob@multi.example",
+                              account__account_number="100001").update(is_decision_maker=True)
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    token = sign_in_through(browser, rp, "bob@multi.example", account="100002")
+    assert rp.id_token_claims(token)["mitel_roles"] == []
+    acme = RelyingParty(provider, confidential_app, SECRET)
+    browser.open(acme.authorize_url(prompt="login"))
+    browser.sign_in("bob@multi.example", account="100001")
+    assert acme.id_token_claims(acme.exchange(browser.location))["mitel_roles"] == ["decision_maker"]
+
+
+def test_a_member_removed_from_the_account_gets_no_roles_on_refresh(browser, provider, confidential_app):
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    token = sign_in_through(browser, rp, "grace@acme.example")
+    assert rp.id_token_claims(token)["mitel_roles"] == ["decision_maker"]
+    Membership.objects.filter(user__username="grace@acme.example").delete()
+    refreshed = rp.client.refresh_token(rp.config["token_endpoint"], refresh_token=token["refresh_token"])
+    assert rp.id_token_claims(refreshed, refreshed=True)["mitel_roles"] == []
 
 
 def test_trent_with_mfa_gets_pwd_and_otp(browser, provider, confidential_app):
@@ -145,7 +218,26 @@ def test_a_code_used_twice_is_refused_and_revokes_what_it_gave(browser, provider
                               data={"grant_type": "refresh_token",
                                     "refresh_token": token["refresh_token"]})
     assert refreshed.status_code == 400 and refreshed.json()["error"] == "invalid_grant"
-    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.TOKENS_REVOKED).exists()
+    # What Acme's contacts see in the audit: whose sign-in, where and how, and why it was revoked.
+    event = AuditEvent.objects.filter(kind=AuditEvent.Kind.TOKENS_REVOKED).get()
+    assert (event.user.username, event.application, event.account.account_number, event.method,
+            event.detail) == ("alice@acme.example", confidential_app, "100001", "password",
+                              {"reason": "authorization_code_reused"})
+
+
+def test_an_expired_code_is_refused_without_being_taken_for_a_stolen_one(browser, provider,
+                                                                          confidential_app):
+    from oauth2_provider.models import get_grant_model
+
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    browser.open(rp.authorize_url())
+    browser.sign_in("alice@acme.example")
+    get_grant_model().objects.update(expires=timezone.now() - timedelta(seconds=1))
+    with pytest.raises(Exception, match="invalid_grant"):
+        rp.exchange(browser.location)
+    # Nothing was issued, so nothing is revoked, and the audit does not report a replayed code.
+    assert not AuditEvent.objects.filter(kind__in=[AuditEvent.Kind.TOKENS_REVOKED,
+                                                   AuditEvent.Kind.TOKEN_ISSUED]).exists()
 
 
 def test_a_wrong_client_secret_is_refused(browser, provider, confidential_app):
@@ -164,6 +256,9 @@ def test_discovery_and_jwks_publish_the_signing_key_with_its_kid(provider):
     for name in ("userinfo_endpoint", "revocation_endpoint", "introspection_endpoint",
                  "end_session_endpoint"):
         assert config.get(name, "").startswith(provider), name
+    # The claims an application can count on, Mitel's own and auth_time among them.
+    assert {"sub", "name", "email", "amr", "acr", "sid", "auth_time", "mitel_account",
+            "mitel_roles"} <= set(config["claims_supported"])
     keys = requests.get(config["jwks_uri"], timeout=10).json()["keys"]
     assert len(keys) == 1 and keys[0]["kid"] and keys[0]["alg"] == "RS256" and "d" not in keys[0]
 

@@ -1,12 +1,14 @@
 """Sessions across applications: prompt, max_age, a second application, refresh token rotation."""
 
 import time
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from django.utils import timezone
 
-from accounts.models import Application
+from accounts.models import Application, User
 
 from .conftest import SECRET, RelyingParty
 
@@ -134,8 +136,14 @@ def test_a_refreshed_id_token_keeps_the_account_and_method(browser, provider, co
     browser.open(rp.authorize_url())
     browser.sign_in("bob@multi.example", account="100002")
     token = rp.exchange(browser.location)
+    # Bob signs in on another device an hour later: his last_login moves on, this sign-in's time stays.
+    User.objects.filter(username="bob@multi.example").update(last_login=timezone.now() + timedelta(hours=1))
     refreshed = rp.client.refresh_token(rp.config["token_endpoint"],
                                         refresh_token=token["refresh_token"])
+    first, again = rp.id_token_claims(token), rp.id_token_claims(refreshed, refreshed=True)
+    assert again["mitel_account"]["number"] == "100002"
+    assert ({name: again[name] for name in ("amr", "acr", "sid", "auth_time")}
+            == {name: first[name] for name in ("amr", "acr", "sid", "auth_time")})
     userinfo = requests.get(rp.config["userinfo_endpoint"], timeout=10,
                             headers={"Authorization": f"Bearer {refreshed['access_token']}"}).json()
     assert userinfo["mitel_account"]["number"] == "100002"

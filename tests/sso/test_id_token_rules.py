@@ -45,6 +45,9 @@ def public_jwk(private_key, kid: str, **fields) -> dict:
     return {**kind.to_jwk(private_key.public_key(), as_dict=True), "kid": kid, **fields}
 
 
+ACCESS_TOKEN = "access-token-issued-with-the-id-token"
+
+
 class KeyServer:
     """Discovery, key set and userinfo of one provider; each document is what the test sets."""
 
@@ -79,6 +82,9 @@ class KeyServer:
                 "/userinfo": lambda: self.userinfo}.get(request.path)
         if body is None:
             return Response(status=404)
+        if request.path == "/userinfo" and request.headers.get("Authorization") != f"Bearer {ACCESS_TOKEN}":
+            # As a real provider: userinfo answers only to the access token it issued.
+            return Response(status=401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
         return Response(json.dumps(body()), content_type="application/json")
 
     def stop(self) -> None:
@@ -313,7 +319,7 @@ def test_an_audience_of_another_client_is_refused(provider):
 
 def complete(provider, response: dict):
     request = RequestFactory().get("/")
-    return provider.verifier().complete_login(request, provider.app, SocialToken(token="access"),
+    return provider.verifier().complete_login(request, provider.app, SocialToken(token=ACCESS_TOKEN),
                                               response=response)
 
 
