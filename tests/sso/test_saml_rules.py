@@ -696,3 +696,21 @@ def test_our_clock_may_be_a_minute_behind_the_identity_providers(contoso, monkey
         assert verify(connection, request_id, xml, now=time.time() - behind).name_id
     else:
         assert refused(connection, request_id, xml, now=time.time() - behind).reason == "expired"
+
+
+@pytest.mark.parametrize(("address", "accepted"), [("127.0.0.1", True), ("203.0.113.9", False)])
+def test_an_assertion_bound_to_a_client_address_is_accepted_only_from_there(contoso, address, accepted):
+    """A provider may bind the bearer confirmation to the browser's address (SubjectConfirmationData
+    Address): the answer is then good only when posted from there."""
+    connection, _idp = contoso
+
+    def bind(assertion):
+        [confirmation] = assertion.subject.subject_confirmation
+        confirmation.subject_confirmation_data.address = address
+
+    request_id, xml = sign_edited(contoso, bind)
+    assert f'Address="{address}"' in xml
+    if accepted:
+        assert verify(connection, request_id, xml).name_id
+    else:
+        assert "No valid attesting address" in str(refused(connection, request_id, xml))
