@@ -369,7 +369,8 @@ def _reason(exc: Exception, document: bytes, connection: SsoConnection, now: flo
         return "audience"
     if "unsolicited" in name.lower() or "don't recall" in text:
         return "unsolicited"
-    if "timeout" in name.lower() or "too old" in text or "not_on_or_after" in text or "expired" in text:
+    if ("timeout" in name.lower() or name == "ToEarly" or "too old" in text or "not_on_or_after" in text
+            or "expired" in text):
         return "expired"
     if "recipient" in text:
         return "recipient"

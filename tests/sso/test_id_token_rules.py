@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import jwt
 import pytest
+import requests
 import werkzeug.serving
 from allauth.socialaccount.models import SocialApp, SocialToken
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.django_db
 CLIENT_ID = "portal-client-id"
 PROVIDER_ID = "mitel-990001"
 SUB = "person-1"
+ACCESS_TOKEN = "access-token-of-this-sign-in"  # the only one the userinfo endpoint answers
 
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 NEXT_RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -43,9 +45,6 @@ def public_jwk(private_key, kid: str, **fields) -> dict:
     rsa_key = isinstance(private_key, rsa.RSAPrivateKey)
     kind = jwt.algorithms.RSAAlgorithm if rsa_key else jwt.algorithms.ECAlgorithm
     return {**kind.to_jwk(private_key.public_key(), as_dict=True), "kid": kid, **fields}
-
-
-ACCESS_TOKEN = "access-token-issued-with-the-id-token"
 
 
 class KeyServer:
@@ -317,15 +316,15 @@ def test_an_audience_of_another_client_is_refused(provider):
 
 # --- the whole answer: ID token and userinfo ----------------------------------------------------
 
-def complete(provider, response: dict):
+def complete(provider, response: dict, *, token: str = ACCESS_TOKEN):
     request = RequestFactory().get("/")
-    return provider.verifier().complete_login(request, provider.app, SocialToken(token=ACCESS_TOKEN),
+    return provider.verifier().complete_login(request, provider.app, SocialToken(token=token),
                                               response=response)
 
 
 def test_an_answer_without_an_id_token_is_refused(provider):
     with pytest.raises(TokenRejected) as caught:
-        complete(provider, {"access_token": "access"})
+        complete(provider, {"access_token": ACCESS_TOKEN})
     assert caught.value.reason == "no_id_token" and str(caught.value) == "no_id_token"
 
 
@@ -336,6 +335,17 @@ def test_userinfo_about_the_same_person_completes_the_login(provider):
     # What the claims are read from later (sso/claims.py): Okta names the user in userinfo only.
     assert login.account.extra_data["userinfo"] == {"sub": SUB, "name": "Pat Doe"}
     assert login.account.extra_data["id_token"]["sub"] == SUB
+
+
+def test_userinfo_is_asked_for_with_this_sign_ins_access_token(provider):
+    """The provider answers userinfo only for the access token it issued; any other is refused (401),
+    and a refused userinfo request ends the login instead of completing it without userinfo."""
+    provider.server.userinfo = {"sub": SUB, "name": "Pat Doe"}
+    assert complete(provider, {"id_token": signed(provider.server)}).account.extra_data["userinfo"]["name"] \
+        == "Pat Doe"
+    with pytest.raises(requests.HTTPError) as caught:
+        complete(provider, {"id_token": signed(provider.server)}, token="another-access-token")
+    assert caught.value.response.status_code == 401
 
 
 @pytest.mark.parametrize("userinfo", [{"sub": "someone-else"}, {"name": "no subject"}, ["a", "list"]])
