@@ -161,6 +161,22 @@ def setup_url(account: MitelAccount, provider: str = "") -> str:
     return f"{url}?{urlencode({'provider': provider})}" if provider else url
 
 
+def _save_settings(request: HttpRequest, account: MitelAccount, form, save) -> HttpResponse | None:
+    """Run ``save`` (the provider's settings from a valid ``form``): back to the set-up page with a
+    message, or None with the refusal shown on ``form``."""
+    try:
+        save()
+    except ValidationError as error:
+        form.add_model_errors(error)
+    except setup.SetupRefused as refused:
+        form.add_error(None, str(refused))
+    else:
+        messages.success(request, _("The settings are saved. Test the connection before turning "
+                                    "Single Sign On on."))
+        return HttpResponseRedirect(setup_url(account))
+    return None
+
+
 def _page(request: HttpRequest, admin_site, template: str, context: dict, *, status: int = 200):
     response = TemplateResponse(request, template, {**admin_site.each_context(request), **context},
                                 status=status)
@@ -203,19 +219,12 @@ def setup_page(request: HttpRequest, admin_site, number: str) -> HttpResponse:
                                          connection=shown)
         if settings_form.is_bound and settings_form.is_valid():
             data = settings_form.cleaned_data
-            try:
-                setup.save_saml_settings(account, provider.key, metadata_url=data["saml_metadata_url"],
-                                         document=data["saml_metadata_file"],
-                                         username_attribute=data["saml_username_attribute"],
-                                         acting_user=request.user, request=request)
-            except ValidationError as error:
-                settings_form.add_model_errors(error)
-            except setup.SetupRefused as refused:
-                settings_form.add_error(None, str(refused))
-            else:
-                messages.success(request, _("The settings are saved. Test the connection before turning "
-                                            "Single Sign On on."))
-                return HttpResponseRedirect(setup_url(account))
+            saved = _save_settings(request, account, settings_form, lambda: setup.save_saml_settings(
+                account, provider.key, metadata_url=data["saml_metadata_url"],
+                document=data["saml_metadata_file"], username_attribute=data["saml_username_attribute"],
+                acting_user=request.user, request=request))
+            if saved is not None:
+                return saved
     elif provider is not None:
         shown = connection if connection and connection.provider is provider else None
         settings_form = SettingsForm(request.POST if request.method == "POST" else None,
@@ -223,18 +232,12 @@ def setup_page(request: HttpRequest, admin_site, number: str) -> HttpResponse:
         if settings_form.is_bound and settings_form.is_valid():
             values = {name: value for name, value in settings_form.cleaned_data.items()
                       if name != "client_secret"}
-            try:
-                setup.save_settings(account, provider.key, values,
-                                    new_secret=settings_form.cleaned_data.get("client_secret", ""),
-                                    acting_user=request.user, request=request)
-            except ValidationError as error:
-                settings_form.add_model_errors(error)
-            except setup.SetupRefused as refused:
-                settings_form.add_error(None, str(refused))
-            else:
-                messages.success(request, _("The settings are saved. Test the connection before turning "
-                                            "Single Sign On on."))
-                return HttpResponseRedirect(setup_url(account))
+            saved = _save_settings(request, account, settings_form, lambda: setup.save_settings(
+                account, provider.key, values,
+                new_secret=settings_form.cleaned_data.get("client_secret", ""),
+                acting_user=request.user, request=request))
+            if saved is not None:
+                return saved
     elif request.method == "POST":
         return HttpResponseRedirect(setup_url(account))
     same = (connection is not None and provider is not None and connection.provider is provider
