@@ -43,7 +43,8 @@ def session_cookie(browsing) -> dict:
 def enter_username(browsing, username: str, query: str = "?app=miteam-meetings") -> None:
     browsing.goto(f"/signin/{query}")
     browsing.page.get_by_label("Username").fill(username)
-    browsing.page.get_by_role("button", name="Next").click()
+    with browsing.page.expect_navigation():  # Next may wait for the passkey script's challenge
+        browsing.page.get_by_role("button", name="Next").click()
 
 
 def test_alice_signs_in_with_the_keyboard_and_lands_in_the_application(browse):
