@@ -176,6 +176,10 @@ def open_browser(chromium, site, axe_source, screenshot_dir):
         browsing = Browsing(context.new_page(), site, axe_source,
                             screenshot_dir / folder if folder else screenshot_dir, width_name)
         browsing.watch()
+        # The demo data's MiTeam Meetings: a stand-in page at its address (no internet here).
+        browsing.page.route("https://meetings.mitel.example/**", lambda route: route.fulfill(
+            status=200, content_type="text/html",
+            body="<!doctype html><html lang='en'><title>MiTeam Meetings</title><h1>MiTeam Meetings</h1>"))
         return browsing
 
     yield open_

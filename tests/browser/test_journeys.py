@@ -22,11 +22,7 @@ ERROR_RED = "rgb(179, 0, 30)"  # --error in portal.css
 @pytest.fixture
 def browse(open_browser):
     def open_(viewport=None):
-        browsing = open_browser(viewport or {"width": 1280, "height": 800}, folder="journeys")
-        browsing.page.route(f"{MEETINGS}**", lambda route: route.fulfill(
-            status=200, content_type="text/html",
-            body="<!doctype html><html lang='en'><title>MiTeam Meetings</title><h1>MiTeam Meetings</h1>"))
-        return browsing
+        return open_browser(viewport or {"width": 1280, "height": 800}, folder="journeys")
 
     return open_
 

@@ -36,9 +36,6 @@ def browse(open_browser, passkey_site):
         browsing = open_browser(folder="passkeys")
         if not autofill:
             without_autofill(browsing)
-        browsing.page.route(f"{MEETINGS}**", lambda route: route.fulfill(
-            status=200, content_type="text/html",
-            body="<!doctype html><html lang='en'><title>MiTeam Meetings</title><h1>MiTeam Meetings</h1>"))
         return browsing
 
     return open_

@@ -33,20 +33,6 @@ def contoso_saml(site, settings):
     idp.stop()
 
 
-@pytest.fixture
-def open_browser(open_browser):
-    """Browsers whose trip to MiTeam Meetings ends at a stand-in page (no internet here)."""
-
-    def open_(**kwargs):
-        browsing = open_browser(**kwargs)
-        browsing.page.route("https://meetings.mitel.example/**", lambda route: route.fulfill(
-            status=200, content_type="text/html",
-            body="<!doctype html><html lang='en'><title>MiTeam Meetings</title><h1>MiTeam</h1>"))
-        return browsing
-
-    return open_
-
-
 def continue_at_the_provider(browsing, *, expect: str):
     """The provider's own page (not ours: no accessibility or CSP checks there): post back to us."""
     page = browsing.page

@@ -2,25 +2,9 @@
 
 import re
 
-import pytest
-
 from tests.sso.oidc import ERIN_SUB, FRANK_SUB
 
 MEETINGS = re.compile(r"^https://meetings\.mitel\.example/")
-
-
-@pytest.fixture
-def open_browser(open_browser):
-    """Browsers whose trip to MiTeam Meetings ends at a stand-in page (no internet here)."""
-
-    def open_(**kwargs):
-        browsing = open_browser(**kwargs)
-        browsing.page.route("https://meetings.mitel.example/**", lambda route: route.fulfill(
-            status=200, content_type="text/html",
-            body="<!doctype html><html lang='en'><title>MiTeam Meetings</title><h1>MiTeam</h1>"))
-        return browsing
-
-    return open_
 
 
 def sign_in_at_the_provider(browsing, sub: str) -> None:

@@ -11,7 +11,6 @@ given identity provider, or like a broken or hostile one:
   header, its claims and the provider's own signing key (to re-sign altered claims validly).
 """
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
@@ -20,17 +19,13 @@ import flask
 import jwt
 import oidc_provider_mock
 import requests
-import werkzeug.serving
+
+from tests.loopback import serve
 
 ENTRA_USERINFO_CLAIMS = frozenset({"sub", "name", "family_name", "given_name", "picture", "email"})
 
 ERIN_SUB = "3sxBr1Jq0pOq6Xfs2S4-erin"
 FRANK_SUB = "00u1frank4initech"
-
-
-class QuietHandler(werkzeug.serving.WSGIRequestHandler):
-    def log_request(self, *args, **kwargs) -> None:
-        pass
 
 
 @dataclass
@@ -56,11 +51,7 @@ class Provider:
         self.edit_id_token: Callable[[IdToken], str] | None = None
         self.app = oidc_provider_mock.app(require_nonce=True)
         self.app.after_request(self._shape_response)
-        self.server = werkzeug.serving.make_server("127.0.0.1", 0, self.app, threaded=True,
-                                                   request_handler=QuietHandler)
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
-        self.thread.start()
+        self.server, self.thread = serve(self.app)
 
     @property
     def issuer(self) -> str:

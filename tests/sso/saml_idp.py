@@ -23,12 +23,10 @@ import datetime
 import html
 import re
 import tempfile
-import threading
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import requests
-import werkzeug.serving
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -40,15 +38,11 @@ from saml2.server import Server
 from werkzeug.wrappers import Request, Response
 
 from sso.saml import xmlsec_binary
+from tests.loopback import serve
 
 ENTRA_NAME = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"
 ENTRA_OBJECT_ID = "http://schemas.microsoft.com/identity/claims/objectidentifier"
 ENTRA_EMAIL = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"
-
-
-class QuietHandler(werkzeug.serving.WSGIRequestHandler):
-    def log_request(self, *args, **kwargs) -> None:
-        pass
 
 
 def make_key_pair(directory: Path, name: str) -> tuple[Path, Path]:
@@ -82,11 +76,7 @@ class IdentityProvider:
         self.users: dict[str, dict] = {}
         self.sp_metadata: list[str] = []  # the service providers it knows (our SP metadata)
         self.signed_in: str | None = None
-        self.server = werkzeug.serving.make_server("127.0.0.1", 0, self.wsgi, threaded=True,
-                                                   request_handler=QuietHandler)
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
-        self.thread.start()
+        self.server, self.thread = serve(self.wsgi)
         self.reset()
 
     # --- what tests set up --------------------------------------------------------------------

@@ -6,14 +6,12 @@ test says what the verifier decides and which check the audit trail would name (
 """
 
 import json
-import threading
 import time
 from types import SimpleNamespace
 
 import jwt
 import pytest
 import requests
-import werkzeug.serving
 from allauth.socialaccount.models import SocialApp, SocialToken
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.contrib.sites.models import Site
@@ -21,8 +19,7 @@ from django.test import RequestFactory
 from werkzeug.wrappers import Request, Response
 
 from sso.oidc import MitelOIDCAdapter, TokenRejected
-
-from .oidc import QuietHandler
+from tests.loopback import serve
 
 pytestmark = pytest.mark.django_db
 
@@ -51,11 +48,7 @@ class KeyServer:
     """Discovery, key set and userinfo of one provider; each document is what the test sets."""
 
     def __init__(self) -> None:
-        self.server = werkzeug.serving.make_server("127.0.0.1", 0, self.app, threaded=True,
-                                                   request_handler=QuietHandler)
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
-        self.thread.start()
+        self.server, self.thread = serve(self.app)
         self.reset()
 
     @property

@@ -6,12 +6,10 @@ import base64
 import calendar
 import gzip
 import re
-import threading
 import time
 
 import pytest
 import requests
-import werkzeug.serving
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from saml2 import saml as saml_types
@@ -23,8 +21,9 @@ from werkzeug.wrappers import Request, Response
 
 from sso import saml
 from sso.models import SsoConnection
+from tests.loopback import serve
 
-from .saml_idp import QuietHandler, answer_from, certificate_b64, make_key_pair
+from .saml_idp import answer_from, certificate_b64, make_key_pair
 
 pytestmark = pytest.mark.django_db
 
@@ -213,11 +212,7 @@ class MetadataServer:
 
     def __init__(self) -> None:
         self.body, self.gzip, self.status = b"", False, 200
-        self.server = werkzeug.serving.make_server("127.0.0.1", 0, self.app, threaded=True,
-                                                   request_handler=QuietHandler)
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
-        self.thread.start()
+        self.server, self.thread = serve(self.app)
 
     @property
     def url(self) -> str:
