@@ -18,6 +18,7 @@ from accounts.middleware import SIGNIN_ACCOUNT_SESSION_KEY, SIGNIN_METHOD_SESSIO
 from accounts.models import User
 from accounts.services.totp import needs_second_factor
 
+from . import first_page
 from .flow import SigninFlow
 from .steps.account import AccountAfterPasswordStep, AccountBeforePasswordStep
 from .steps.base import Step
@@ -137,7 +138,7 @@ def signin(request: HttpRequest) -> HttpResponse:
     flow, notices = begin_from_link(request)
     if request.user.is_authenticated and not needs_second_factor(request):
         return HttpResponseRedirect(flow.redirect_url())
-    return step.get(request, flow, notices=notices)
+    return first_page.serve(request, step, flow, notices)
 
 
 @never_cache

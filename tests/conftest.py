@@ -109,4 +109,9 @@ def _fresh_cache():
     slug, accounts.services.applications) belonged to rows rolled back with that test."""
     from django.core.cache import cache
 
+    from accounts.services import applications
+    from signin import first_page
+
     cache.clear()
+    applications.forget_everything_local()
+    first_page.forget()

@@ -1,0 +1,93 @@
+"""The sign-in page as a new visitor first sees it: rendered once, then only filled in.
+
+Everyone who opens the same sign-in link in the same language, with no cookie of ours yet, gets the
+same page but for two random values: the CSRF token and the id of the flow the form will start.
+Rendering it through the template engine was four fifths of the page's CPU (README, Benchmarks), so
+each process renders it once per link and language with placeholders in their place, keeps it, and
+fills in each visitor's own values. The page is the first thing any visitor and any bot asks for;
+it is now not much dearer than a redirect.
+
+Only a plain first visit is served this way: a GET, DEBUG off, no messages cookie (a message waits
+to be shown, such as "You have signed out") and no session cookie (nobody signed in, nothing of
+anyone's: the page shows nothing from a session today, and a page kept in memory never should).
+Everything else, and any page whose placeholders do not come out as expected, is rendered as usual.
+The key holds everything the page shows that is not a placeholder: the language, the whole link
+(path and query), the application's name and the notices about the link.
+``tests/accounts/test_first_page.py`` compares pages served from memory with pages rendered in
+full. At most ``SIZE`` pages a process; links longer than ``LONGEST`` are not kept.
+"""
+
+import secrets
+import threading
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.utils import translation
+
+from .flow import SigninFlow
+from .passkey_page import config as passkey_config
+from .steps.base import Step
+
+SIZE = 512
+LONGEST = 2048
+
+# Letters and digits only, so HTML and JSON escaping leave them as they are; random per process, so
+# no link can carry one into the page.
+CSRF_PLACEHOLDER = "csrf" + secrets.token_hex(24)
+FLOW_PLACEHOLDER = "flow" + secrets.token_hex(24)
+
+_pages: dict[tuple, str] = {}
+_lock = threading.Lock()
+
+
+def forget() -> None:
+    with _lock:
+        _pages.clear()
+
+
+@receiver(setting_changed)
+def _settings_changed(**kwargs) -> None:
+    forget()
+
+
+def is_plain_first_visit(request: HttpRequest) -> bool:
+    return (request.method == "GET" and not settings.DEBUG
+            and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and "messages" not in request.COOKIES
+            and len(request.get_full_path()) <= LONGEST)
+
+
+def serve(request: HttpRequest, step: Step, flow: SigninFlow, notices: list[str]) -> HttpResponse:
+    """The step's page for ``flow``, from memory when this is a plain first visit."""
+    if not is_plain_first_visit(request):
+        return step.get(request, flow, notices=notices)
+    key = (translation.get_language(), request.get_full_path(), flow.display_name,
+           flow.login_hint, tuple(str(notice) for notice in notices))
+    page = _pages.get(key)
+    if page is None:
+        page = _render_with_placeholders(request, step, flow, notices)
+        if page is None:
+            return step.get(request, flow, notices=notices)
+        with _lock:
+            if len(_pages) >= SIZE:
+                _pages.clear()
+            _pages[key] = page
+    return HttpResponse(page.replace(CSRF_PLACEHOLDER, get_token(request))
+                        .replace(FLOW_PLACEHOLDER, flow.flow_id))
+
+
+def _render_with_placeholders(request: HttpRequest, step: Step, flow: SigninFlow,
+                              notices: list[str]) -> str | None:
+    config = passkey_config(request, second_factor=False) | {"csrfToken": CSRF_PLACEHOLDER}
+    response = step.get(request, flow, notices=notices, csrf_token=CSRF_PLACEHOLDER,
+                        passkey_config=config)
+    if response.status_code != 200:
+        return None
+    page = response.render().content.decode()
+    # The flow's id is random: found once, in the form, it can only be the flow's.
+    if page.count(flow.flow_id) != 1 or CSRF_PLACEHOLDER not in page or FLOW_PLACEHOLDER in page:
+        return None
+    return page.replace(flow.flow_id, FLOW_PLACEHOLDER)
