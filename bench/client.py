@@ -39,9 +39,11 @@ class Browser:
         self.flow = self.csrf = ""
         self.page = "/signin/"
 
-    def request(self, method: str, path: str, form: dict | None = None) -> Response:
+    def request(self, method: str, path: str, form: dict | None = None, *,
+                cookies: bool = True) -> Response:
+        """One request; ``cookies=False`` for one the application's server makes, not the browser."""
         headers = {"Host": self.host, "X-Forwarded-For": self.ip, "User-Agent": "mitel-bench"}
-        if self.cookies:
+        if self.cookies and cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
         if form is not None:
@@ -147,9 +149,10 @@ class Browser:
         if not response.location.startswith(redirect_uri):
             raise BenchError(f"authorize sent the browser to {response.location}")
         code = parse_qs(urlsplit(response.location).query)["code"][0]
+        # The application's server exchanges the code: it has none of the browser's cookies.
         token = self.request("POST", "/o/token/", {
             "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
-            "client_id": client_id, "code_verifier": verifier})
+            "client_id": client_id, "code_verifier": verifier}, cookies=False)
         expect(token, 200, "the code exchange")
         return json.loads(token.body)
 
