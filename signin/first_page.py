@@ -11,8 +11,9 @@ Only a plain first visit is served this way: a GET, DEBUG off, no messages cooki
 to be shown, such as "You have signed out") and no session cookie (nobody signed in, nothing of
 anyone's: the page shows nothing from a session today, and a page kept in memory never should).
 Everything else, and any page whose placeholders do not come out as expected, is rendered as usual.
-The key holds everything the page shows that is not a placeholder: the language, the whole link
-(path and query), the application's name and the notices about the link.
+Only links many visitors share are kept (``SHARED_PARAMETERS``). The key holds everything the page
+shows that is not a placeholder: the language, the whole link (path and query), the application's
+name and the notices about the link.
 ``tests/accounts/test_first_page.py`` compares pages served from memory with pages rendered in
 full. At most ``SIZE`` pages a process; links longer than ``LONGEST`` are not kept.
 """
@@ -33,6 +34,10 @@ from .steps.base import Step
 
 SIZE = 512
 LONGEST = 2048
+# The parameters of links an application hands to everyone. ``next`` and ``login_hint`` make a link
+# for one visit (an OpenID Connect sign-in's ``next`` is its own authorize request): such a page
+# would never be asked for again, so it is rendered each time and not kept.
+SHARED_PARAMETERS = frozenset({"app", "account", "ui_locales"})
 
 # Letters and digits only, so HTML and JSON escaping leave them as they are; random per process, so
 # no link can carry one into the page.
@@ -57,7 +62,8 @@ def is_plain_first_visit(request: HttpRequest) -> bool:
     return (request.method == "GET" and not settings.DEBUG
             and settings.SESSION_COOKIE_NAME not in request.COOKIES
             and "messages" not in request.COOKIES
-            and len(request.get_full_path()) <= LONGEST)
+            and len(request.get_full_path()) <= LONGEST
+            and SHARED_PARAMETERS.issuperset(request.GET))
 
 
 def serve(request: HttpRequest, step: Step, flow: SigninFlow, notices: list[str]) -> HttpResponse:
@@ -65,7 +71,7 @@ def serve(request: HttpRequest, step: Step, flow: SigninFlow, notices: list[str]
     if not is_plain_first_visit(request):
         return step.get(request, flow, notices=notices)
     key = (translation.get_language(), request.get_full_path(), flow.display_name,
-           flow.login_hint, tuple(str(notice) for notice in notices))
+           tuple(str(notice) for notice in notices))
     page = _pages.get(key)
     if page is None:
         page = _render_with_placeholders(request, step, flow, notices)

@@ -16,12 +16,19 @@ pytestmark = pytest.mark.django_db
 LINKS = [
     "/signin/",
     "/signin/?app=miteam-meetings",
-    "/signin/?app=miteam-meetings&next=https://evil.example/steal",
     "/signin/?app=no-such-app",
-    "/signin/?app=miteam-meetings&login_hint=alice%40acme.example",
+    "/signin/?app=%22%27%3C%3E%26",
+    "/signin/?app=miteam-meetings&account=100001",
     "/signin/?app=miteam-meetings&account=%3Cscript%3E",
+    "/signin/?app=miteam-meetings&ui_locales=de",
+]
+# Links made for one visit: rendered each time, never kept.
+ONE_VISIT_LINKS = [
+    "/signin/?app=miteam-meetings&next=https://evil.example/steal",
+    "/signin/?app=miteam-meetings&login_hint=alice%40acme.example",
     "/signin/?login_hint=%22%3E%3Cb%3Ebold",
     "/signin/?next=/me/&x=%22%27%3C%3E%26",
+    "/signin/?app=miteam-meetings&utm_source=mail",
 ]
 TOKEN = re.compile(r'(name="csrfmiddlewaretoken" value="|"csrfToken": ")[A-Za-z0-9]{64}"')
 FLOW = re.compile(r'name="flow" value="[A-Za-z0-9_-]+"')
@@ -65,6 +72,14 @@ def test_the_page_from_memory_is_the_page_rendered_in_full(demo, monkeypatch, re
     for header in ("Content-Type", "Cache-Control", "Content-Security-Policy", "Vary"):
         assert served.headers.get(header) == full.headers.get(header), header
     assert "csrftoken" in served.cookies
+
+
+@pytest.mark.parametrize("link", ONE_VISIT_LINKS)
+def test_a_link_made_for_one_visit_is_rendered_each_time(demo, monkeypatch, renders, link):
+    pages = [Client().get(link) for _ in range(2)]
+    full = rendered_in_full(monkeypatch, link, "en")
+    assert renders == [] and not first_page._pages
+    assert without_tokens(pages[1].content) == without_tokens(full.content)
 
 
 def test_every_visitor_gets_a_token_and_a_flow_of_their_own(demo):
@@ -139,12 +154,12 @@ def test_a_signed_in_person_is_sent_on_not_shown_the_page(demo):
 def test_memory_holds_at_most_size_pages(demo, monkeypatch):
     monkeypatch.setattr(first_page, "SIZE", 5)
     for n in range(12):
-        assert Client().get(f"/signin/?n={n}").status_code == 200
+        assert Client().get(f"/signin/?app=app-{n}").status_code == 200
     assert 0 < len(first_page._pages) <= 5
 
 
 def test_a_very_long_link_is_rendered_each_time(demo, renders):
-    link = "/signin/?next=/me/&pad=" + "a" * first_page.LONGEST
+    link = "/signin/?app=" + "a" * first_page.LONGEST
     for _ in range(2):
         assert Client().get(link).status_code == 200
     assert len(renders) == 0 and not first_page._pages
