@@ -4,15 +4,20 @@ The one home for the claims applications receive and for the checks the library 
 (docs/design.md section 5).
 """
 
+import json
+
 from django.db.models import Q
-from oauth2_provider.models import get_refresh_token_model
+from oauth2_provider.models import get_grant_model, get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauthlib.oauth2.rfc6749 import utils
 
 from accounts.models import AuditEvent, Membership
 from accounts.services import audit
 
 from .models import ApplicationSignIn, code_digest
+from .policy import pkce_required_of
 
+Grant = get_grant_model()
 RefreshToken = get_refresh_token_model()
 
 # Which scope releases each claim; ``openid`` ones go to every application.
@@ -41,14 +46,71 @@ class MitelOAuth2Validator(OAuth2Validator):
                                          **request.mitel_signin)
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
-        valid = super().validate_code(client_id, code, client, request, *args, **kwargs)
-        signin = ApplicationSignIn.objects.filter(code_digest=code_digest(code),
-                                                  application=client).first()
+        # The library's own check, on the row read once for the whole exchange (``_grant``).
+        try:
+            grant = self._grant(code, request, client)
+            valid = not grant.is_expired()
+        except Grant.DoesNotExist:
+            valid = False
+        if valid:
+            request.scopes = grant.scope.split(" ")
+            request.user = grant.user
+            if grant.nonce:
+                request.nonce = grant.nonce
+            if grant.claims:
+                request.claims = json.loads(grant.claims)
+        signin = (ApplicationSignIn.objects.select_related("account")
+                  .filter(code_digest=code_digest(code), application=client).first())
         if valid:
             request.mitel_signin = signin
         elif signin is not None and signin.token_family is not None:
             revoke_for_reused_code(signin)
         return valid
+
+    # --- the code's row, read once per request -----------------------------------------------
+    # The library reads it anew for each question oauthlib asks about the code: six times in one
+    # exchange. Whether the code can still be used is decided by its deletion, at the end
+    # (``invalidate_authorization_code``), as before.
+
+    @staticmethod
+    def _grant(code, request, client=None):
+        """The row of ``code`` with its user; Grant.DoesNotExist if none, or if ``client`` is given
+        and the code is another application's."""
+        grants = vars(request).setdefault("mitel_grants", {})
+        if code not in grants:
+            grants[code] = Grant.objects.select_related("user").filter(code=code).first()
+        grant = grants[code]
+        if grant is None or (client is not None and grant.application_id != client.pk):
+            raise Grant.DoesNotExist
+        return grant
+
+    def confirm_redirect_uri(self, client_id, code, redirect_uri, client, request, *args, **kwargs):
+        return self._grant(code, request, client).redirect_uri_allowed(redirect_uri)
+
+    def get_code_challenge(self, code, request):
+        return self._grant(code, request, request.client).code_challenge or None
+
+    def get_code_challenge_method(self, code, request):
+        return self._grant(code, request, request.client).code_challenge_method or None
+
+    def get_authorization_code_scopes(self, client_id, code, redirect_uri, request):
+        try:
+            scopes = self._grant(code, request).scope
+        except Grant.DoesNotExist:
+            return []
+        return utils.scope_to_list(scopes) if scopes else []
+
+    def get_authorization_code_nonce(self, client_id, code, redirect_uri, request):
+        try:
+            return self._grant(code, request).nonce or None
+        except Grant.DoesNotExist:
+            return None
+
+    def is_pkce_required(self, client_id, request):
+        client = request.client
+        if client is not None and getattr(client, "client_id", None) == client_id:
+            return pkce_required_of(client)
+        return super().is_pkce_required(client_id, request)
 
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
         valid = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
