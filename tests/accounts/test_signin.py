@@ -5,7 +5,7 @@ import re
 import pytest
 from django.conf import settings
 
-from accounts.models import AuditEvent
+from accounts.models import Application, AuditEvent
 from tests.signin import (
     DEMO_PASSWORD,
     choose_account,
@@ -238,9 +238,12 @@ def test_next_never_leaves_for_another_site(client, demo, evil):
 
 
 @pytest.mark.parametrize("evil", ["//evil.example", "https:evil.example", "\\\\evil.example",
-                                  "/\\evil.example", "javascript:alert(1)", "https://evil.example"])
+                                  "/\\evil.example", "javascript:alert(1)", "https://evil.example",
+                                  # a URL naming a host, even this one, is not a path of this site
+                                  "//testserver/admin/", "/\\testserver/admin/", "http://testserver/admin/"])
 def test_next_without_an_application_stays_on_this_site(client, demo, evil):
-    start(client, next=evil)
+    page = start(client, next=evil).content.decode()
+    assert "would send you to an address we don" in page
     response = sign_in(client, "alice@acme.example")
     assert response["Location"] == settings.LOGIN_REDIRECT_URL
 
@@ -254,6 +257,18 @@ def test_next_inside_the_application_is_honoured(client, demo):
     start(client, app="miteam-meetings", next="https://meetings.mitel.example/join?id=7")
     assert sign_in(client, "alice@acme.example")["Location"] == (
         "https://meetings.mitel.example/join?id=7")
+
+
+def test_next_is_checked_again_when_the_sign_in_ends(client, demo):
+    """An application's addresses changed while someone signs in: the ``next`` its old link
+    carried is no longer one of them, and the sign-in ends at its new home URL."""
+    start(client, app="miteam-meetings", next="https://meetings.mitel.example/join?id=7")
+    enter_username(client, "alice@acme.example")
+    enter_password(client, DEMO_PASSWORD)
+    meetings = Application.objects.get(slug="miteam-meetings")
+    meetings.home_url = meetings.redirect_urls = "https://meet.mitel.example/"
+    meetings.save()
+    assert stay_signed_in(client)["Location"] == "https://meet.mitel.example/"
 
 
 # --- Bad links (SECURITY.md 35) -----------------------------------------------------------------

@@ -7,8 +7,16 @@ Driven only through the sign-in URLs, as a browser would.
 import pytest
 from django.test import Client
 
-from accounts.models import AuditEvent, LockoutCounter, User
-from tests.signin import DEMO_PASSWORD, enter_password, enter_username, post_step, stay_signed_in
+from accounts.models import AuditEvent, LockoutCounter, MitelAccount, User
+from tests.factories import MembershipFactory
+from tests.signin import (
+    DEMO_PASSWORD,
+    choose_account,
+    enter_password,
+    enter_username,
+    post_step,
+    stay_signed_in,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +75,18 @@ def test_going_back_to_single_sign_on_checks_no_password(client, demo):
     assert not LockoutCounter.objects.filter(username=ERIN).exists()
     assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.SIGN_IN_FAILED).exists()
     assert signed_in_user_id(client) is None
+
+
+def test_changing_the_account_forgets_that_the_password_was_chosen(client, demo):
+    MembershipFactory(user=demo[ERIN], account=MitelAccount.objects.get(account_number="100001"))
+    enter_username(client, ERIN)
+    choose_account(client, account="100003")
+    post_step(client, "authenticate", action="password")
+    assert 'name="password"' in page(client.get("/signin/authenticate/"))
+    assert post_step(client, "authenticate", action="change_account")["Location"] == "/signin/account/"
+    choose_account(client, account="100003")
+    sso_page = client.get("/signin/authenticate/")
+    assert "Enter your password" in page(sso_page) and 'name="password"' not in page(sso_page)
 
 
 def test_pressing_single_sign_on_with_a_password_typed_does_not_sign_in(client, demo):

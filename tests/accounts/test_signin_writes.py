@@ -75,3 +75,14 @@ def test_a_sign_in_writes_last_login_and_its_event_with_the_session(demo):
         "password", "100001", "miteam-meetings")
     session = UserSession.objects.get(user_id=alice.pk)
     assert client.cookies["sessionid"].value == session.session_key
+
+
+def test_a_finished_sign_in_cannot_be_finished_again(demo):
+    """Once it has signed the user in, the flow is gone: opening one of its pages again neither
+    signs in a second time nor records a second "Signed in"."""
+    client = Client()
+    enter_username(client, "alice@acme.example", app="miteam-meetings")
+    enter_password(client, DEMO_PASSWORD)
+    assert stay_signed_in(client)["Location"] == "https://meetings.mitel.example/"
+    assert client.get("/signin/stay/")["Location"] == "/signin/"
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.SIGN_IN).count() == 1

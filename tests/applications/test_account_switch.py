@@ -5,7 +5,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from accounts.models import Application, AuditEvent, User
+from accounts.models import Application, AuditEvent, MitelAccount, User
+from tests.factories import MembershipFactory
 
 from .conftest import SECRET, RelyingParty
 
@@ -46,6 +47,7 @@ def test_prompt_select_account_shows_the_picker_only_and_the_token_says_the_new_
     assert claims["auth_time"] == bob_in_globex["auth_time"]
     event = AuditEvent.objects.filter(kind=AuditEvent.Kind.SIGN_IN).latest("pk")
     assert event.account.account_number == "100001" and event.detail.get("carried_proof") is True
+    assert event.application == second_app  # the application that asked for the other account
 
 
 def test_an_application_asking_for_another_account_goes_there_without_a_page(
@@ -54,6 +56,26 @@ def test_an_application_asking_for_another_account_goes_there_without_a_page(
     browser.open(rp.authorize_url(account="100001"))
     claims = rp.id_token_claims(rp.exchange(browser.location))
     assert claims["mitel_account"]["number"] == "100001"
+
+
+def test_an_account_that_takes_no_password_asks_its_own_identity_provider_after_a_password(
+        browser, provider, confidential_app, second_app):
+    """A password proves nothing to an account that signs in with Single Sign On only: the switch
+    asks for that account's provider, which speaks for the username's verified domain."""
+    erin = User.objects.get(username="erin@contoso.example")
+    MembershipFactory(user=erin, account=MitelAccount.objects.get(account_number="100001"))
+    MitelAccount.objects.filter(account_number="100003").update(allow_password_sign_in=False)
+    first = RelyingParty(provider, confidential_app, SECRET)
+    browser.open(first.authorize_url())
+    browser.sign_in(erin.username, account="100001")
+    first.exchange(browser.location)
+
+    rp = RelyingParty(provider, second_app, SECRET)
+    browser.open(rp.authorize_url(account="100003"))
+    page = browser.page.text
+    assert "/signin/authenticate/" in browser.page.url
+    assert "Contoso Ltd signs in with Microsoft Entra ID" in page and 'value="sso"' in page
+    assert 'name="password"' not in page
 
 
 def test_an_application_asking_for_the_sessions_own_account_signs_in_as_before(

@@ -147,3 +147,21 @@ def test_a_refreshed_id_token_keeps_the_account_and_method(browser, provider, co
     userinfo = requests.get(rp.config["userinfo_endpoint"], timeout=10,
                             headers={"Authorization": f"Bearer {refreshed['access_token']}"}).json()
     assert userinfo["mitel_account"]["number"] == "100002"
+
+
+def test_a_refreshed_access_token_whose_own_refresh_token_is_deleted_still_names_the_account(
+        browser, provider, confidential_app):
+    """The refresh token issued beside an access token is deleted (by hand, in the database): the
+    access token still works until it expires, and userinfo finds its sign-in through the refresh
+    token it was issued from."""
+    from oauth2_provider.models import get_refresh_token_model
+
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    token = signed_in(browser, rp, "bob@multi.example", account="100002")
+    refreshed = rp.client.refresh_token(rp.config["token_endpoint"], refresh_token=token["refresh_token"])
+    deleted, _ = get_refresh_token_model().objects.filter(revoked=None).delete()  # the new one
+    assert deleted == 1
+    userinfo = requests.get(rp.config["userinfo_endpoint"], timeout=10,
+                            headers={"Authorization": f"Bearer {refreshed['access_token']}"})
+    assert userinfo.status_code == 200
+    assert userinfo.json()["mitel_account"]["number"] == "100002"

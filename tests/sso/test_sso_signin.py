@@ -224,3 +224,20 @@ def test_an_sso_account_without_a_connection_says_sso_is_not_set_up(client, sso)
     assert response.status_code == 503
     assert "Single Sign On is not set up for this account yet" in response.content.decode()
     assert AuditEvent.objects.get(kind=AuditEvent.Kind.SSO_ERROR).detail["reason"] == "not_configured"
+
+
+def test_an_account_is_not_signed_in_by_its_provider_under_another_accounts_domain(client, sso):
+    """SECURITY.md 43: a username under Contoso's verified domain, in Initech's account only, is
+    not sent to Initech's identity provider: that provider does not speak for contoso.example."""
+    from accounts.models import MitelAccount
+    from tests.factories import MembershipFactory, UserFactory
+
+    initech = MitelAccount.objects.get(account_number="100004")
+    MembershipFactory(user=UserFactory(username="olivia@contoso.example"), account=initech)
+    enter_username(client, "olivia@contoso.example")
+    page = client.get("/signin/authenticate/").content.decode()
+    assert "Initech signs in with Okta, but not for usernames under contoso.example" in page
+    assert 'value="sso"' not in page
+    pressed = client.post("/sso/start/", {"flow": flow_id(client)})
+    assert not pressed.get("Location", "").startswith(sso.initech.issuer)
+    assert signed_in_user_id(client) is None
