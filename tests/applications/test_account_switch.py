@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from accounts.models import Application, AuditEvent, MitelAccount, User
+from tests.accounts.mfa_helpers import code_for, trents_device
 from tests.factories import MembershipFactory
 
 from .conftest import SECRET, RelyingParty
@@ -76,6 +77,36 @@ def test_an_account_that_takes_no_password_asks_its_own_identity_provider_after_
     assert "/signin/authenticate/" in browser.page.url
     assert "Contoso Ltd signs in with Microsoft Entra ID" in page and 'value="sso"' in page
     assert 'name="password"' not in page
+
+
+def test_a_switch_keeps_the_sessions_second_factor_and_its_stay_signed_in(
+        browser, provider, confidential_app, second_app):
+    trent = User.objects.get(username="trent@acme.example")
+    MembershipFactory(user=trent, account=MitelAccount.objects.get(account_number="100002"))
+    device = trents_device()
+    first = RelyingParty(provider, confidential_app, SECRET)
+    browser.open(first.authorize_url())
+    browser.sign_in(trent.username, account="100001", code=lambda: code_for(device), stay="yes")
+    first.exchange(browser.location)
+
+    rp = RelyingParty(provider, second_app, SECRET)
+    browser.open(rp.authorize_url(account="100002"))
+    claims = rp.id_token_claims(rp.exchange(browser.location))  # no code asked again
+    assert claims["mitel_account"]["number"] == "100002" and claims["amr"] == ["pwd", "otp"]
+    [cookie] = [c for c in browser.session.cookies if c.name == "sessionid"]
+    assert cookie.expires is not None  # still kept when the browser closes
+
+
+def test_prompt_select_account_for_a_person_with_one_account_goes_straight_back(
+        browser, provider, confidential_app, second_app):
+    first = RelyingParty(provider, confidential_app, SECRET)
+    browser.open(first.authorize_url())
+    browser.sign_in("alice@acme.example")
+    first.exchange(browser.location)
+    rp = RelyingParty(provider, second_app, SECRET)
+    browser.open(rp.authorize_url(prompt="select_account"))
+    claims = rp.id_token_claims(rp.exchange(browser.location))  # nothing to choose: no page
+    assert claims["mitel_account"]["number"] == "100001"
 
 
 def test_an_application_asking_for_the_sessions_own_account_signs_in_as_before(
