@@ -54,6 +54,13 @@ DB_TEMPLATE = ROOT / "mutants" / "test-db.sqlite3"
 SURVIVED = {0, 5, 33}  # survived, no tests: as scripts/mutation_report.py counts them
 
 
+def listed_equivalents() -> set[str]:
+    """The names in scripts/mutation-equivalents.txt (``name  # reason`` a line)."""
+    text = (ROOT / "scripts" / "mutation-equivalents.txt").read_text()
+    return {line.partition("#")[0].strip() for line in text.splitlines()
+            if line.strip() and not line.lstrip().startswith("#")}
+
+
 def prepare(module: str, *, keep: bool) -> None:
     """Leave mutants/ as mutmut would find it after a run of this module alone.
 
@@ -61,7 +68,9 @@ def prepare(module: str, *, keep: bool) -> None:
     another module left an unmutated copy there: the module's copy always goes. Its stats (which
     test reaches which function) are kept per module, in <module>.stats.json, since another
     module's would make mutmut throw the results away. Its results (<module>.meta) go unless kept;
-    kept, its survivors run again (tests may have been added since), killed mutants stay killed.
+    kept, its survivors run again (tests may have been added since), killed mutants stay killed,
+    and so do the survivors listed as equivalent: no test can kill them, and a survivor runs every
+    test that reaches its function, the most expensive run there is.
     """
     mutated = ROOT / "mutants" / module
     mutated.unlink(missing_ok=True)
@@ -77,7 +86,9 @@ def prepare(module: str, *, keep: bool) -> None:
     if meta.exists():
         data = json.loads(meta.read_text())
         codes = data["exit_code_by_key"]
-        data["exit_code_by_key"] = {name: None if code in SURVIVED else code for name, code in codes.items()}
+        equivalent = listed_equivalents()
+        data["exit_code_by_key"] = {name: None if code in SURVIVED and name not in equivalent else code
+                                    for name, code in codes.items()}
         meta.write_text(json.dumps(data))
 
 

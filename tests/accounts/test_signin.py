@@ -11,6 +11,7 @@ from tests.signin import (
     choose_account,
     enter_password,
     enter_username,
+    post_step,
     sign_in,
     start,
     stay_signed_in,
@@ -211,6 +212,19 @@ def test_a_signed_in_user_opening_the_link_goes_straight_to_the_application(clie
     sign_in(client, "alice@acme.example")
     response = start(client, app="miteam-meetings", next="https://meetings.mitel.example/room/42")
     assert response["Location"] == "https://meetings.mitel.example/room/42"
+
+
+def test_a_second_username_typed_in_the_same_sign_in_starts_over_with_that_persons_accounts(
+        client, demo):
+    enter_username(client, "alice@acme.example")
+    response = post_step(client, "username", {"username": "bob@multi.example"})  # the same flow
+    assert response["Location"] == "/signin/account/"
+    assert "Globex Partners" in client.get("/signin/account/").content.decode()
+    choose_account(client, account="100002")
+    enter_password(client, DEMO_PASSWORD)
+    assert stay_signed_in(client).status_code == 302
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.SIGN_IN)
+    assert (event.user.username, event.account.account_number) == ("bob@multi.example", "100002")
 
 
 # --- Redirects (SECURITY.md 22) ----------------------------------------------------------------
