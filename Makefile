@@ -65,7 +65,7 @@ screenshots: install $(NODE_STAMP) $(MO_FILES)
 # (scripts/mutation_report.py; equivalent mutants in scripts/mutation-equivalents.txt). Not part of
 # `make test` or CI: tens of minutes. MODULE runs some modules, e.g. MODULE=accounts/clientip.py;
 # MUTANTS names mutants of that module (e.g. MUTANTS='accounts.clientip.x*'); a module's run starts
-# afresh unless MUTATION_KEEP=1 (then its killed mutants stay killed; the others run again).
+# afresh unless MUTATION_KEEP=1 (then its killed mutants and listed equivalents stay; the others run again).
 # MUTATION_CHILDREN mutants run side by side (default 1: the machine is shared).
 mutation: install
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-mutation.txt

@@ -241,3 +241,11 @@ def test_an_account_is_not_signed_in_by_its_provider_under_another_accounts_doma
     pressed = client.post("/sso/start/", {"flow": flow_id(client)})
     assert not pressed.get("Location", "").startswith(sso.initech.issuer)
     assert signed_in_user_id(client) is None
+
+
+def test_an_unknown_username_under_a_verified_domain_is_shown_that_accounts_single_sign_on(client, sso):
+    """SECURITY.md 46: nobody has this username, but its domain is Contoso's: the screens are those a
+    Contoso user sees, so they say nothing about who exists."""
+    enter_username(client, "nobody-here@contoso.example")
+    page = client.get("/signin/authenticate/").content.decode()
+    assert "Contoso Ltd signs in with Microsoft Entra ID" in page and 'value="sso"' in page
