@@ -93,6 +93,23 @@ def test_failures_make_these_queries_and_no_more(demo):
     assert queries_of_failures() == FAILURES
 
 
+def test_the_second_factor_pages_ask_nothing_more_about_second_factors(demo):
+    """Whether the person has an authenticator, backup codes or a passkey comes with their accounts
+    (one query): the code page makes that query alone, and the enrolment page, opened again, makes
+    it beside the authenticator being set up, and asks again neither."""
+    warm_up()
+    client = Client()
+    enter_username(client, "trent@acme.example", app="miteam-meetings")
+    assert enter_password(client, DEMO_PASSWORD)["Location"] == "/signin/code/"
+    assert count(lambda: client.get("/signin/code/")) == 1
+    MitelAccount.objects.filter(account_number="100001").update(require_mfa=True)
+    client = Client()
+    enter_username(client, "alice@acme.example", app="miteam-meetings")
+    assert enter_password(client, DEMO_PASSWORD)["Location"] == "/signin/mfa-setup/"
+    client.get("/signin/mfa-setup/")  # makes the pending authenticator
+    assert count(lambda: client.get("/signin/mfa-setup/")) == 3
+
+
 def grow(users: int, accounts: int) -> None:
     """Many more users and accounts, bob in many of them."""
     new_accounts = MitelAccount.objects.bulk_create(
