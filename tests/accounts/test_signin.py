@@ -227,6 +227,14 @@ def test_a_second_username_typed_in_the_same_sign_in_starts_over_with_that_perso
     assert (event.user.username, event.account.account_number) == ("bob@multi.example", "100002")
 
 
+def test_not_you_starts_again_for_the_same_application_or_for_none(client, demo):
+    enter_username(client, "alice@acme.example")
+    assert '<a href="/signin/">Not you?</a>' in client.get("/signin/authenticate/").content.decode()
+    enter_username(client, "alice@acme.example", app="miteam-meetings")
+    page = client.get("/signin/authenticate/").content.decode()
+    assert '<a href="/signin/?app=miteam-meetings">Not you?</a>' in page
+
+
 # --- Redirects (SECURITY.md 22) ----------------------------------------------------------------
 
 
