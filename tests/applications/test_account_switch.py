@@ -8,6 +8,7 @@ import pytest
 from accounts.models import Application, AuditEvent, MitelAccount, User
 from tests.accounts.mfa_helpers import code_for, trents_device
 from tests.factories import MembershipFactory
+from tests.sso.oidc import ERIN_SUB, authorize
 
 from .conftest import SECRET, RelyingParty
 
@@ -107,6 +108,56 @@ def test_prompt_select_account_for_a_person_with_one_account_goes_straight_back(
     browser.open(rp.authorize_url(prompt="select_account"))
     claims = rp.id_token_claims(rp.exchange(browser.location))  # nothing to choose: no page
     assert claims["mitel_account"]["number"] == "100001"
+
+
+def test_prompt_select_account_shows_the_picker_even_when_an_account_is_named_too(
+        browser, provider, second_app, bob_in_globex):
+    rp = RelyingParty(provider, second_app, SECRET)
+    browser.open(rp.authorize_url(prompt="select_account", account="100001"))
+    assert "/signin/account/" in browser.page.url and "Globex Partners" in browser.page.text
+
+
+def test_a_switch_asks_for_the_code_of_an_authenticator_added_since_the_session_began(
+        browser, provider, second_app, bob_in_globex):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=User.objects.get(username="bob@multi.example"), confirmed=True)
+    rp = RelyingParty(provider, second_app, SECRET)
+    browser.open(rp.authorize_url(account="100001"))
+    assert "/signin/code/" in browser.page.url and 'name="code"' in browser.page.text
+
+
+@pytest.fixture
+def erin_through_entra_id(browser, provider, sso, confidential_app) -> None:
+    """Erin, in Contoso and Acme, signed in to Contoso with its identity provider."""
+    MembershipFactory(user=sso.users["erin@contoso.example"],
+                      account=MitelAccount.objects.get(account_number="100001"))
+    rp = RelyingParty(provider, confidential_app, SECRET)
+    browser.open(rp.authorize_url())
+    browser.submit(username="erin@contoso.example")
+    browser.submit(account="", account_number="100003")
+    browser.submit(form=1, action="sso")  # form 0: the account chosen, and "Change account"
+    browser.open(authorize(browser.location, ERIN_SUB))
+    if 'name="stay"' in browser.page.text:
+        browser.submit(stay="no")
+    assert rp.id_token_claims(rp.exchange(browser.location))["amr"] == ["fed"]
+
+
+def test_an_identity_providers_proof_does_not_open_another_account(
+        browser, provider, second_app, erin_through_entra_id):
+    """SECURITY.md 43: Contoso's provider vouched for erin in Contoso only; Acme asks her password."""
+    rp = RelyingParty(provider, second_app, SECRET)
+    browser.open(rp.authorize_url(account="100001"))
+    assert "/signin/authenticate/" in browser.page.url and 'name="password"' in browser.page.text
+
+
+def test_an_identity_providers_proof_still_opens_its_own_account_from_the_picker(
+        browser, provider, second_app, erin_through_entra_id):
+    rp = RelyingParty(provider, second_app, SECRET)
+    browser.open(rp.authorize_url(prompt="select_account"))
+    browser.submit(account="100003", account_number="")
+    claims = rp.id_token_claims(rp.exchange(browser.location))  # no new proof asked for
+    assert claims["mitel_account"]["number"] == "100003" and claims["amr"] == ["fed"]
 
 
 def test_an_application_asking_for_the_sessions_own_account_signs_in_as_before(
