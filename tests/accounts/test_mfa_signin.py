@@ -61,6 +61,17 @@ def test_trent_is_asked_for_a_code_after_his_password_and_signs_in_with_it(clien
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.SIGN_IN, user__username=TRENT).exists()
 
 
+def test_an_authenticator_removed_before_the_end_of_the_sign_in_verifies_nothing(client):
+    """Support removes trent's authenticator while he answers "Stay signed in?": he is signed in
+    with his password, and his session is verified by no device."""
+    sign_in_with_password(client, TRENT)
+    enter_code(client, code_for(trents_device()))
+    TOTPDevice.objects.filter(user__username=TRENT).delete()
+    assert stay_signed_in(client)["Location"] == "/me/"
+    assert signed_in_user(client).username == TRENT
+    assert verified_device_id(client) is None
+
+
 def test_a_code_typed_with_spaces_or_full_width_digits_is_accepted(client):
     sign_in_with_password(client, TRENT)
     code = code_for(trents_device())

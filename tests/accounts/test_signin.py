@@ -235,6 +235,20 @@ def test_not_you_starts_again_for_the_same_application_or_for_none(client, demo)
     assert '<a href="/signin/?app=miteam-meetings">Not you?</a>' in page
 
 
+def test_a_step_asked_for_before_the_username_leads_to_the_username_page(client, demo):
+    start(client, app="miteam-meetings")
+    post_step(client, "username", {"username": ""})  # Next with no username: the flow is kept
+    assert client.get("/signin/authenticate/")["Location"] == "/signin/"
+
+
+def test_a_wrong_password_is_recorded_with_the_application_and_the_account(client, demo):
+    enter_username(client, "alice@acme.example", app="miteam-meetings")
+    enter_password(client, "not the password at all")
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.SIGN_IN_FAILED)
+    assert (event.application.slug, event.account.account_number, event.method) == (
+        "miteam-meetings", "100001", "password")
+
+
 # --- Redirects (SECURITY.md 22) ----------------------------------------------------------------
 
 
