@@ -114,6 +114,19 @@ def test_an_account_keeps_at_least_one_decision_maker(client, two_accounts):
     assert roles_of(t.ann, t.a) == {"decision_maker"}
 
 
+def test_a_decision_maker_takes_a_member_out_of_the_account_and_the_user_stays(client, two_accounts):
+    t = two_accounts
+    open_portal_as(client, t.ann)
+    page = client.get(change_url(t.amy))
+    prefix = membership_prefix(page, "Alpha Dental")
+    removed = client.post(change_url(t.amy), admin_form_data(page, **{f"{prefix}-DELETE": True}))
+    assert removed.status_code == 302
+    assert not Membership.objects.filter(user=t.amy).exists()
+    assert User.objects.filter(pk=t.amy.pk, is_active=True).exists()
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.ROLES_CHANGED, user=t.amy)
+    assert (event.actor, event.account, event.detail.get("removed")) == (t.ann, t.a, True)
+
+
 def test_a_decision_maker_hands_over_to_another_and_steps_down(client, two_accounts):
     t = two_accounts
     open_portal_as(client, t.ann)
