@@ -108,7 +108,8 @@ def test_an_account_keeps_at_least_one_decision_maker(client, two_accounts):
     page = client.get(change_url(t.ann))
     prefix = membership_prefix(page, "Alpha Dental")
     unticked = client.post(change_url(t.ann), admin_form_data(page, **{f"{prefix}-is_decision_maker": False}))
-    assert "needs at least one Decision Maker" in text_of(unticked)
+    assert ("Alpha Dental needs at least one Decision Maker: make someone else Decision Maker first."
+            in text_of(unticked))
     removed = client.post(change_url(t.ann), admin_form_data(page, **{f"{prefix}-DELETE": True}))
     assert "needs at least one Decision Maker" in text_of(removed)
     assert roles_of(t.ann, t.a) == {"decision_maker"}
@@ -253,7 +254,7 @@ def test_a_contact_provisions_a_user_in_their_account(client, two_accounts):
     assert not created.has_usable_password() and not created.is_staff
     assert roles_of(created, t.a) == {"emergency_contact"}
     added = AuditEvent.objects.get(kind=AuditEvent.Kind.ROLES_CHANGED, user=created)
-    assert added.account == t.a and added.detail["added"] is True
+    assert added.account == t.a and added.detail["added"] is True and added.actor == t.ann
 
 
 def test_a_contact_cannot_provision_a_user_outside_their_accounts(client, two_accounts):
