@@ -235,3 +235,31 @@ def test_a_count_that_raced_another_attempt_is_not_written_over_it():
         row.failures += 1
     assert lockouts._write_if_unchanged(rows, seen) is False
     assert sorted(LockoutCounter.objects.values_list("failures", flat=True)) == [1, 1]
+
+
+def test_an_attempt_that_raced_another_is_counted_once_on_top_of_it_and_records_its_lock(monkeypatch):
+    """Another attempt counted between this one's read and its write: this one is counted again,
+    the locking way, and the lock it starts is recorded as any other."""
+    from accounts.services import lockouts
+
+    alice = UserFactory()
+    wrong(alice.username, LIMIT - 2, at=timezone.now())
+    write = lockouts._write_if_unchanged
+
+    def another_attempt_gets_in(rows, seen):
+        monkeypatch.setattr(lockouts, "_write_if_unchanged", write)
+        begin(from_address("203.0.113.9"), alice.username).failed()
+        return write(rows, seen)
+
+    monkeypatch.setattr(lockouts, "_write_if_unchanged", another_attempt_gets_in)
+    begin(from_address("192.0.2.44"), alice.username, user=alice).failed()
+    lockout = lockout_of(alice)
+    assert (lockout.failures, lockout.locked) == (LIMIT, True)
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.LOCKED_OUT)
+    assert (event.user, event.username, event.ip_address) == (alice, alice.username, "192.0.2.44")
+
+
+def test_attempts_without_a_username_lock_no_username():
+    for _ in range(LIMIT):
+        begin(from_address("203.0.113.20"), "").failed()
+    assert locks_for(from_address("192.0.2.1"), "") == ()
