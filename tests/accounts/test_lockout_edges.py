@@ -257,9 +257,86 @@ def test_an_attempt_that_raced_another_is_counted_once_on_top_of_it_and_records_
     assert (lockout.failures, lockout.locked) == (LIMIT, True)
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.LOCKED_OUT)
     assert (event.user, event.username, event.ip_address) == (alice, alice.username, "192.0.2.44")
+    assert lockout.ip_addresses[0] == "192.0.2.44"
 
 
 def test_attempts_without_a_username_lock_no_username():
     for _ in range(LIMIT):
         begin(from_address("203.0.113.20"), "").failed()
     assert locks_for(from_address("192.0.2.1"), "") == ()
+
+
+# --- Exactly at the edges of time ------------------------------------------------------------------
+
+def test_a_lockout_is_over_at_its_end_and_counting_starts_over_from_nothing():
+    now = timezone.now()
+    kai = UserFactory()
+    wrong(kai.username, LIMIT, at=now)
+    ends = now + COOLOFF
+    assert locks_for(from_address(), kai.username, now=ends) == ()
+    wrong(kai.username, LIMIT - 1, at=ends)
+    lockout = lockout_of(kai, now=ends)
+    assert (lockout.failures, lockout.locked) == (LIMIT - 1, False)
+
+
+def test_failures_a_whole_window_old_no_longer_count():
+    now = timezone.now()
+    lou = UserFactory()
+    wrong(lou.username, LIMIT - 1, at=now - COOLOFF)
+    wrong(lou.username, 1, at=now)
+    assert lockout_of(lou, now=now).failures == 1
+
+
+def test_lockouts_are_forgotten_exactly_after_the_quiet_time():
+    forget = conf.forget_after()
+    now = timezone.now()
+    max_ = UserFactory()
+    wrong(max_.username, LIMIT, at=now - forget)  # a first lockout, its last failure that long ago
+    wrong(max_.username, LIMIT, at=now)
+    assert lockout_of(max_, now=now).ends_at == now + COOLOFF  # a first lockout again, not doubled
+
+
+def test_an_address_block_lasts_the_addresses_cool_off(settings):
+    settings.LOCKOUT_ADDRESS_FAILURE_LIMIT = 2
+    now = timezone.now()
+    wrong("one@example.com", 1, at=now, ip_address="203.0.113.8")
+    wrong("two@example.com", 1, at=now, ip_address="203.0.113.8")
+    [block] = locks_for(from_address("203.0.113.8"), "three@example.com", now=now)
+    assert block == Lock("address", now + settings.LOCKOUT_ADDRESS_COOLOFF)
+
+
+def test_a_lock_started_says_when_it_ends_and_a_refused_attempt_records_the_username():
+    now = timezone.now()
+    ned = UserFactory()
+    wrong(ned.username, LIMIT - 1, at=now)
+    attempt = begin(from_address(), ned.username, now=now)
+    assert attempt.started == (Lock("username", now + COOLOFF),)
+    attempt.failed()
+    with pytest.raises(Exception):  # noqa: B017, PT011 - LockedOut
+        begin(from_address(), ned.username, user=ned, now=now)
+    refused = AuditEvent.objects.get(kind=AuditEvent.Kind.LOCKED_OUT, detail__refused=True)
+    assert (refused.user, refused.username) == (ned, ned.username)
+
+
+def test_an_attempt_without_a_request_records_no_address():
+    ola = UserFactory()
+    begin(None, ola.username).failed()
+    assert lockout_of(ola).ip_addresses == ()
+
+
+# --- Signing in forgets its own counter only ----------------------------------------------------------
+
+def test_signing_in_forgets_this_browsers_or_this_usernames_counter_and_no_other():
+    from accounts.services.lockouts import signed_in
+
+    user = UserFactory(username="203.0.113.5")
+    LockoutFactory(scope="address", key="203.0.113.5", username="")
+    LockoutFactory(scope="device", key="someone@example.com browser-9", username="someone@example.com")
+    lock_username(user.username)
+    signed_in(from_address("192.0.2.1"), user)
+    assert set(LockoutCounter.objects.values_list("scope", "key")) == {
+        ("address", "203.0.113.5"), ("device", "someone@example.com browser-9")}
+    LockoutFactory(scope="device", key=f"{user.username} this-browser", username=user.username)
+    signed_in(from_address("192.0.2.1", device_cookie_for=user.username), user)
+    assert set(LockoutCounter.objects.values_list("scope", "key")) == {
+        ("address", "203.0.113.5"), ("device", "someone@example.com browser-9")}
