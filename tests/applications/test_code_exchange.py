@@ -131,8 +131,6 @@ def test_a_confidential_client_may_leave_pkce_out_a_public_one_may_not(confident
     assert exchange(confidential, code).status_code == 200
 
     browser = Client()
-    code_for(Client(), confidential)  # nothing of it carries over
-    refused = browser.get(authorize_query(public, verifier=None, redirect_uri=public.redirect_uris))
     sign_in(browser, "alice@acme.example")
     refused = browser.get(authorize_query(public, verifier=None, redirect_uri=public.redirect_uris))
     assert refused.status_code == 302
