@@ -3,9 +3,11 @@
 import secrets
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 from django.utils import timezone
 
+from accounts.models import Membership
 from accounts.sessions import sessions_ended
 
 # What the session's sign-in leaves for applications: the Mitel account chosen, when, and the
@@ -54,3 +56,18 @@ def end_application_sessions_of_ended_sessions(sender, user, sessions: list[dict
     sids = {(data.get(SESSION_KEY) or {}).get("sid") for data in sessions} - {None, ""}
     if sids:
         end_signins(ApplicationSignIn.objects.filter(user=user, sid__in=sids))
+
+
+@receiver(pre_delete, sender=Membership, dispatch_uid="end_application_signins_of_removed_member")
+def end_application_signins_of_removed_member(sender, instance: Membership, **kwargs) -> None:
+    """Someone taken out of an account, by a contact, by support or with the account itself: the
+    tokens of their sign-ins to that account end, whatever session they came from, and their
+    applications are told. Taking them out ends their sessions too, but tokens outlive a session
+    that merely expired, and a token must not name an account its person has left. Before the
+    delete (its account is still set then; the account's own deletion clears it), in the
+    deletion's transaction: a removal rolled back revokes nothing."""
+    from .logout import end_signins
+    from .models import ApplicationSignIn
+
+    end_signins(ApplicationSignIn.objects.filter(user_id=instance.user_id,
+                                                 account_id=instance.account_id))
