@@ -134,7 +134,11 @@ class HashWorkers:
         for queue in self.queues:
             queue.put((seconds, password, encoded))
         outcomes = [self.results.get(timeout=seconds + 120) for _ in self.queues]
+        self.last_count = sum(count for count, _ in outcomes)
         return sum(count / elapsed for count, elapsed in outcomes)
+
+    def pids(self) -> list[int]:
+        return [process.pid for process in self.processes]
 
     def close(self) -> None:
         for queue in self.queues:
