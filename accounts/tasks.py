@@ -28,3 +28,15 @@ def send_invitation_mail(invitation_id: int, *, language: str = "") -> bool:
 
     with translation.override(language or None):
         return invitations.send_invitation_mail(invitation_id)
+
+
+@task
+def send_join_invitation_mail(invitation_id: int, *, language: str = "") -> bool:
+    """An existing user's e-mail inviting them to join an account (accounts.services.invitations),
+    in their own language, else in that of the page where the contact invited them."""
+    from django.utils import translation
+
+    from .services import invitations
+
+    with translation.override(language or None):
+        return invitations.send_join_invitation_mail(invitation_id)

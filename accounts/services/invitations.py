@@ -57,7 +57,7 @@ def invite(
         )
         _record(invitation, AuditEvent.Kind.INVITATION_SENT, actor=acting_user, request=request,
                 expires_at=invitation.expires_at.isoformat())
-    transaction.on_commit(partial(_mail, invitation, request), robust=True)
+    transaction.on_commit(partial(_enqueue_join_mail, invitation.pk), robust=True)
     return invitation
 
 
@@ -175,7 +175,19 @@ def _record(invitation: Invitation, kind: str, *, actor: User, request: HttpRequ
                  **detail)
 
 
-def _mail(invitation: Invitation, request: HttpRequest | None) -> bool:
+def _enqueue_join_mail(invitation_id: int) -> None:
+    from ..tasks import send_join_invitation_mail
+
+    send_join_invitation_mail.enqueue(invitation_id, language=translation.get_language() or "")
+
+
+def send_join_invitation_mail(invitation_id: int) -> bool:
+    """The task's work: tell a user of an invitation to join an account, unless it was answered,
+    cancelled or replaced by a newer one meanwhile (the newer one sends its own)."""
+    invitation = Invitation.objects.open().select_related("account", "user", "invited_by").filter(
+        pk=invitation_id).first()
+    if invitation is None:
+        return False
     path = reverse("portal:invitation", args=[invitation.token])
     return send_template_mail(invitation.user, "invitation", {
         "invitation": invitation,

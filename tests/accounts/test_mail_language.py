@@ -69,6 +69,38 @@ def test_a_mail_is_in_its_recipients_language_whatever_the_page_that_sent_it(dat
     assert mail.subject == "Votre nom d'utilisateur Mitel pour Acme Dental"
 
 
+def test_an_invitation_to_join_leaves_through_the_worker_in_the_contacts_language(
+    database_queue, mailoutbox
+):
+    """An existing user invited to another account: the Connect Portal's request only stores the
+    task; the worker mails it, in the language of the contact's page (the user has none)."""
+    acme, umbrella = MitelAccountFactory(name="Acme Dental"), MitelAccountFactory(name="Umbrella Corp")
+    contact = MembershipFactory(account=umbrella, decision_maker=True).user
+    bob = MembershipFactory(account=acme, user__username="bob@multi.example", user__language="").user
+    with translation.override("fr"):
+        invitations.invite(umbrella, bob, frozenset(), acting_user=contact)
+    assert mailoutbox == []
+    run_the_worker()
+    [mail] = mailoutbox
+    assert mail.to == [bob.email] and mail.subject == "Vous êtes invité à rejoindre Umbrella Corp dans Mitel"
+
+
+def test_an_invitation_replaced_or_cancelled_before_the_worker_runs_is_not_mailed(
+    database_queue, mailoutbox
+):
+    acme, umbrella = MitelAccountFactory(name="Acme Dental"), MitelAccountFactory(name="Umbrella Corp")
+    contact = MembershipFactory(account=umbrella, decision_maker=True).user
+    bob = MembershipFactory(account=acme, user__username="bob@multi.example").user
+    dan = MembershipFactory(account=acme, user__username="dan@acme.example").user
+    invitations.invite(umbrella, bob, frozenset(), acting_user=contact)
+    newer = invitations.invite(umbrella, bob, frozenset(), acting_user=contact)  # replaces the first
+    cancelled = invitations.invite(umbrella, dan, frozenset(), acting_user=contact)
+    invitations.revoke(cancelled, acting_user=contact)
+    run_the_worker()
+    [mail] = mailoutbox
+    assert mail.to == [bob.email] and f"/me/invitations/{newer.token}/" in mail.body
+
+
 def test_a_user_made_by_a_contact_takes_the_contacts_language_until_they_choose(db):
     contact = UserFactory()
     with translation.override("nl"):
