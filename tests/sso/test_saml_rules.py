@@ -212,6 +212,8 @@ class MetadataServer:
 
     def __init__(self) -> None:
         self.body, self.gzip, self.status = b"", False, 200
+        # Seconds to wait before answering at all, or after sending the body, before ending it.
+        self.wait_before, self.wait_after = 0.0, 0.0
         self.server, self.thread = serve(self.app)
 
     @property
@@ -220,9 +222,18 @@ class MetadataServer:
 
     @Request.application
     def app(self, request: Request) -> Response:
+        time.sleep(self.wait_before)
         if self.gzip:
             return Response(gzip.compress(self.body), status=self.status,
                             headers={"Content-Encoding": "gzip"})
+        if self.wait_after:
+            body, wait = self.body, self.wait_after
+
+            def stalling():
+                yield body
+                time.sleep(wait)  # the connection stays open, as if more were coming
+
+            return Response(stalling(), status=self.status)
         return Response(self.body, status=self.status)
 
 
@@ -252,6 +263,39 @@ def test_metadata_is_fetched_up_to_the_size_limit_and_not_beyond(settings, metad
     with pytest.raises(saml.SamlRejected) as refused:
         saml.fetch_metadata(metadata_server.url)
     assert str(refused.value) == "metadata: the document is too large"
+
+
+def test_a_metadata_url_that_sends_too_much_is_refused_without_waiting_for_the_rest(
+        settings, metadata_server, certificates):
+    """An address that sends past the limit and keeps the connection open (an endless document)
+    is refused as soon as the limit is passed, not once the server stops sending."""
+    settings.SSO_ALLOW_LOOPBACK_ISSUERS = True
+    settings.SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
+    (first, _second, _third), _pem = certificates
+    body = document(entity("https://idp.example/", keys=key_descriptor(first)))
+    metadata_server.body, metadata_server.wait_after = padded(body, saml.MAX_DOCUMENT_BYTES + 1), 4
+    started = time.monotonic()
+    try:
+        with pytest.raises(saml.SamlRejected, match="too large"):
+            saml.fetch_metadata(metadata_server.url)
+        assert time.monotonic() - started < 2
+    finally:
+        metadata_server.wait_after = 0
+
+
+def test_a_metadata_url_that_does_not_answer_is_given_up_after_the_timeout(settings, metadata_server):
+    """The contact's page waits at most ``SOCIALACCOUNT_REQUESTS_TIMEOUT`` for an address that
+    accepts the connection and says nothing, and the set-up then says the fetch failed."""
+    settings.SSO_ALLOW_LOOPBACK_ISSUERS = True
+    settings.SOCIALACCOUNT_REQUESTS_TIMEOUT = 0.5
+    metadata_server.body, metadata_server.wait_before = b"<late/>", 4
+    started = time.monotonic()
+    try:
+        with pytest.raises(requests.Timeout):
+            saml.fetch_metadata(metadata_server.url)
+        assert time.monotonic() - started < 2
+    finally:
+        metadata_server.wait_before = 0
 
 
 def test_gzip_encoded_metadata_is_read_as_the_document_it_encodes(settings, metadata_server, certificates):
