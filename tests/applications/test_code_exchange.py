@@ -18,7 +18,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from oauth2_provider.models import get_grant_model
 
-from accounts.models import Application
+from accounts.models import Application, AuditEvent, User
+from tests import signin as steps
 from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -99,6 +100,52 @@ def test_a_code_of_another_application_is_refused(confidential, public):
     assert stolen.status_code == 400 and stolen.json()["error"] == "invalid_grant"
     # Refusing it did not use it up: its own application still gets its tokens.
     assert exchange(confidential, code, verifier=verifier).status_code == 200
+
+
+def test_another_application_replaying_a_used_code_revokes_nothing_of_its_own(confidential, public):
+    """A code is bound to the application it was issued to: replayed by another one it is refused
+    like any stranger's, and the tokens its own application got stay valid (a reuse by the code's
+    own application revokes them: test_code_flow.py)."""
+    import jwt
+
+    verifier = secrets.token_urlsafe(48)
+    code = code_for(Client(), confidential, verifier=verifier)
+    token = exchange(confidential, code, verifier=verifier).json()
+    stolen = Client().post("/o/token/", {
+        "grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK,
+        "client_id": public.client_id, "code_verifier": verifier})
+    assert stolen.status_code == 400 and stolen.json()["error"] == "invalid_grant"
+    refreshed = Client().post("/o/token/", {
+        "grant_type": "refresh_token", "refresh_token": token["refresh_token"],
+        "client_id": confidential.client_id, "client_secret": SECRET})
+    assert refreshed.status_code == 200
+    claims = jwt.decode(refreshed.json()["id_token"], options={"verify_signature": False})
+    assert claims["mitel_account"]["number"] == "100001"
+    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.TOKENS_REVOKED).exists()
+
+
+def test_each_code_gives_the_account_of_its_own_sign_in(confidential):
+    """Two people sign in to the same application, Alice in Acme and then Bob in Globex: each
+    code's tokens name the account chosen in that sign-in, whichever is exchanged first."""
+    import jwt
+
+    alices = code_for(Client(), confidential)
+    bob = Client()
+    url = authorize_query(confidential, verifier=None, redirect_uri=CALLBACK)
+    assert bob.get(url)["Location"].startswith("/signin/")
+    steps.enter_username(bob, "bob@multi.example", next=url, app=confidential.slug)
+    steps.choose_account(bob, account="100002")
+    steps.enter_password(bob, steps.DEMO_PASSWORD)
+    steps.stay_signed_in(bob)
+    answer = bob.get(url)
+    bobs = parse_qs(urlsplit(answer["Location"]).query)["code"][0]
+    named = []
+    for code in (bobs, alices):
+        token = exchange(confidential, code).json()
+        claims = jwt.decode(token["id_token"], options={"verify_signature": False})
+        named.append((claims["sub"], claims["mitel_account"]["number"]))
+    users = {user.username: str(user.sub) for user in User.objects.all()}
+    assert named == [(users["bob@multi.example"], "100002"), (users["alice@acme.example"], "100001")]
 
 
 def test_a_code_sent_to_one_redirect_uri_is_refused_at_another(confidential):
