@@ -68,6 +68,21 @@ def test_a_right_password_as_the_limits_attempt_takes_back_the_lock_it_started()
     assert lockout_of(alice, now=now).ends_at == now + COOLOFF
 
 
+def test_with_a_limit_of_one_a_right_password_takes_back_the_lock_its_own_count_started(settings):
+    """Every attempt is counted before its password is checked: at a limit of one wrong password
+    (LOCKOUT_FAILURE_LIMIT=1) each count starts a lock, and a right password must give it back, or
+    Erin could sign in once and never again."""
+    settings.LOCKOUT_FAILURE_LIMIT = 1
+    now = timezone.now()
+    erin = UserFactory()
+    for _ in range(2):
+        begin(from_address(), erin.username, now=now).succeeded()
+    assert locks_for(from_address(), erin.username, now=now) == ()
+    assert lockout_of(erin, now=now) is None
+    wrong(erin.username, 1, at=now)
+    assert lockout_of(erin, now=now).ends_at == now + COOLOFF
+
+
 def test_a_right_password_never_lifts_a_lock_started_after_it_was_counted():
     now = timezone.now()
     carol = UserFactory()
