@@ -1,0 +1,142 @@
+"""The edges of Mitel's membership rules, as the services enforce them (the portal's forms ask first).
+
+A form checks the rules before it saves; the services check them again inside their transaction,
+for the callers that have no form (the user import, invitations) and for an edit that raced another.
+"""
+
+import pytest
+from django.test import Client, RequestFactory
+
+from accounts.models import AuditEvent, Membership, Role
+from accounts.services.memberships import RoleRuleViolation, add_membership, change_roles, remove_membership
+from tests.factories import MembershipFactory, MitelAccountFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+# The lock, the membership with its user and account, the rules, the record, the user's sessions.
+QUERIES_TO_REMOVE = 13
+QUERIES_TO_CHANGE = 13
+CLIENT = "198.51.100.23"
+
+
+def portal_request(actor):
+    request = RequestFactory().post("/admin/", REMOTE_ADDR=CLIENT, HTTP_USER_AGENT="Edge test browser")
+    request.user = actor
+    return request
+
+
+@pytest.fixture
+def account():
+    return MitelAccountFactory(name="Delta Clinic")
+
+
+@pytest.fixture
+def decision_maker(account):
+    return MembershipFactory(account=account, decision_maker=True).user
+
+
+def test_the_only_decision_maker_cannot_be_taken_out_of_the_account(account, decision_maker):
+    own = Membership.objects.get(user=decision_maker, account=account)
+    with pytest.raises(RoleRuleViolation, match="Delta Clinic needs at least one Decision Maker"):
+        remove_membership(own, acting_user=decision_maker)
+    assert Membership.objects.filter(pk=own.pk).exists()
+    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.ROLES_CHANGED).exists()
+
+
+def test_a_member_holding_roles_is_taken_out_with_their_roles_recorded(account, decision_maker):
+    member = MembershipFactory(account=account, technical_contact=True, emergency_contact=True)
+    remove_membership(member, acting_user=decision_maker, request=portal_request(decision_maker))
+    assert not Membership.objects.filter(pk=member.pk).exists()
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.ROLES_CHANGED, user=member.user)
+    assert (event.actor, event.account, event.ip_address, event.user_agent) == (
+        decision_maker, account, CLIENT, "Edge test browser")
+    assert event.detail == {"before": ["emergency_contact", "technical_contact"], "after": [],
+                            "removed": True}
+
+
+def test_a_phone_manager_cannot_take_a_billing_contact_out(account):
+    phone_manager = MembershipFactory(account=account, phone_manager=True).user
+    billing = MembershipFactory(account=account, billing_contact=True)
+    with pytest.raises(RoleRuleViolation, match="cannot grant or take away Billing Contact in Delta Clinic"):
+        remove_membership(billing, acting_user=phone_manager)
+    assert Membership.objects.filter(pk=billing.pk).exists()
+
+
+def test_taking_a_member_out_reads_the_membership_with_its_user_and_account_at_once(
+        account, decision_maker, django_assert_num_queries):
+    member = MembershipFactory(account=account, technical_contact=True)
+    member = Membership.objects.get(pk=member.pk)  # as the portal's inline holds it
+    with django_assert_num_queries(QUERIES_TO_REMOVE):
+        remove_membership(member, acting_user=decision_maker)
+
+
+def test_a_member_added_is_recorded_with_the_address_they_were_added_from(account, decision_maker):
+    newcomer = UserFactory()
+    add_membership(newcomer, account, frozenset({Role.EMERGENCY_CONTACT}), acting_user=decision_maker,
+                   request=portal_request(decision_maker))
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.ROLES_CHANGED, user=newcomer)
+    assert (event.actor, event.account, event.ip_address, event.user_agent) == (
+        decision_maker, account, CLIENT, "Edge test browser")
+    assert event.detail == {"before": [], "after": ["emergency_contact"], "added": True}
+
+
+def test_a_member_added_to_an_account_that_requires_mfa_is_signed_out_where_unverified(
+        account, decision_maker):
+    account.require_mfa = True
+    account.save()
+    newcomer = UserFactory()
+    browser = Client()
+    browser.force_login(newcomer)
+    assert browser.get("/me/").status_code == 200
+    add_membership(newcomer, account, frozenset(), acting_user=decision_maker,
+                   request=portal_request(decision_maker))
+    assert browser.get("/me/").status_code != 200
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.SESSIONS_ENDED, user=newcomer)
+    assert (event.actor, event.account, event.ip_address) == (decision_maker, account, CLIENT)
+    assert event.detail == {"reason": "account_requires_mfa", "sessions_ended": 1}
+
+
+def test_the_only_decision_maker_cannot_give_up_the_role(account, decision_maker):
+    own = Membership.objects.get(user=decision_maker, account=account)
+    with pytest.raises(RoleRuleViolation, match="Delta Clinic needs at least one Decision Maker"):
+        change_roles(own, frozenset({Role.PHONE_MANAGER}), acting_user=decision_maker)
+    assert Membership.objects.get(pk=own.pk).roles == [Role.DECISION_MAKER]
+
+
+def test_a_role_change_is_recorded_with_the_address_it_came_from(account, decision_maker):
+    member = MembershipFactory(account=account, technical_contact=True)
+    change_roles(member, frozenset({Role.PHONE_MANAGER}), acting_user=decision_maker,
+                 request=portal_request(decision_maker))
+    assert Membership.objects.get(pk=member.pk).roles == [Role.PHONE_MANAGER]
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.ROLES_CHANGED, user=member.user)
+    assert (event.actor, event.account, event.ip_address, event.user_agent) == (
+        decision_maker, account, CLIENT, "Edge test browser")
+    assert event.detail == {"before": ["technical_contact"], "after": ["phone_manager"]}
+
+
+def test_a_role_change_reads_the_membership_with_its_user_and_account_at_once(
+        account, decision_maker, django_assert_num_queries):
+    member = Membership.objects.get(pk=MembershipFactory(account=account, technical_contact=True).pk)
+    with django_assert_num_queries(QUERIES_TO_CHANGE):
+        change_roles(member, frozenset({Role.EMERGENCY_CONTACT}), acting_user=decision_maker)
+
+
+def test_a_member_whose_roles_change_is_signed_out_everywhere_and_it_is_recorded(account, decision_maker):
+    member = MembershipFactory(account=account, technical_contact=True)
+    browser = Client()
+    browser.force_login(member.user)
+    change_roles(member, frozenset({Role.EMERGENCY_CONTACT}), acting_user=decision_maker,
+                 request=portal_request(decision_maker))
+    assert browser.get("/me/").status_code != 200
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.SESSIONS_ENDED, user=member.user)
+    assert (event.actor, event.account, event.ip_address) == (decision_maker, account, CLIENT)
+    assert event.detail == {"reason": "roles_changed", "sessions_ended": 1}
+
+
+def test_a_member_added_without_roles_stays_signed_in(account, decision_maker):
+    newcomer = UserFactory()
+    browser = Client()
+    browser.force_login(newcomer)
+    add_membership(newcomer, account, frozenset(), acting_user=decision_maker)
+    assert browser.get("/me/").status_code == 200
+    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.SESSIONS_ENDED).exists()
