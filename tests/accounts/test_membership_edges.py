@@ -6,8 +6,9 @@ for the callers that have no form (the user import, invitations) and for an edit
 
 import pytest
 from django.test import Client, RequestFactory
+from django.utils import timezone
 
-from accounts.models import AuditEvent, Membership, Role
+from accounts.models import AuditEvent, Domain, Membership, Role
 from accounts.services.memberships import RoleRuleViolation, add_membership, change_roles, remove_membership
 from tests.factories import MembershipFactory, MitelAccountFactory, UserFactory
 
@@ -140,3 +141,49 @@ def test_a_member_added_without_roles_stays_signed_in(account, decision_maker):
     add_membership(newcomer, account, frozenset(), acting_user=decision_maker)
     assert browser.get("/me/").status_code == 200
     assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.SESSIONS_ENDED).exists()
+
+
+def test_a_mitel_administrator_grants_every_role_in_any_account(account, decision_maker):
+    admin = UserFactory(username="admin@mitel.example", superuser=True)
+    member = MembershipFactory(account=account)
+    change_roles(member, frozenset(Role), acting_user=admin)
+    assert set(Membership.objects.get(pk=member.pk).roles) == set(Role)
+
+
+def test_a_deactivated_decision_maker_changes_no_roles(account, decision_maker):
+    member = MembershipFactory(account=account)
+    MembershipFactory(account=account, decision_maker=True)  # the account is not left without one
+    decision_maker.is_active = False
+    decision_maker.save()
+    with pytest.raises(RoleRuleViolation, match="You do not manage this user in Delta Clinic."):
+        change_roles(member, frozenset({Role.TECHNICAL_CONTACT}), acting_user=decision_maker)
+    assert Membership.objects.get(pk=member.pk).roles == []
+
+
+@pytest.mark.parametrize("staff", [{"is_staff": True}, {"is_superuser": True}], ids=["staff", "superuser"])
+def test_a_contact_does_not_manage_a_mitel_staff_member_of_their_account(account, decision_maker, staff):
+    engineer = MembershipFactory(account=account, user__username="eng@mitel.example", **{
+        f"user__{flag}": value for flag, value in staff.items()})
+    with pytest.raises(RoleRuleViolation, match=r"^\['You do not manage this user in Delta Clinic.'\]$"):
+        change_roles(engineer, frozenset({Role.TECHNICAL_CONTACT}), acting_user=decision_maker)
+    assert Membership.objects.get(pk=engineer.pk).roles == []
+
+
+def test_a_contact_of_both_accounts_adds_a_user_under_the_other_accounts_domain(account, decision_maker):
+    other = MitelAccountFactory(name="Echo Labs")
+    MembershipFactory(account=other, user=decision_maker, decision_maker=True)
+    Domain.objects.create(account=other, name="echo.example", token="echo-token",
+                          verified_at=timezone.now(), verified_by="dns")
+    newcomer = UserFactory(username="new@echo.example")
+    add_membership(newcomer, account, frozenset(), acting_user=decision_maker)
+    assert Membership.objects.filter(user=newcomer, account=account).exists()
+
+
+def test_another_accounts_contact_may_not_add_a_user_under_its_domain(account, decision_maker):
+    other = MitelAccountFactory(name="Echo Labs")
+    Domain.objects.create(account=other, name="echo.example", token="echo-token",
+                          verified_at=timezone.now(), verified_by="dns")
+    newcomer = UserFactory(username="new@echo.example")
+    with pytest.raises(RoleRuleViolation, match="echo.example is verified for another Mitel account"):
+        add_membership(newcomer, account, frozenset(), acting_user=decision_maker)
+    assert not Membership.objects.filter(user=newcomer).exists()

@@ -178,7 +178,8 @@ def test_a_mitel_staff_user_in_the_account_is_read_only_for_its_contacts(client,
     MembershipFactory(user=staff, account=t.a)
     open_portal_as(client, t.ann)
     page = client.get(change_url(staff))
-    assert "This is a Mitel staff user" in text_of(page)
+    assert ('id="read-only-reason">This is a Mitel staff user: only Mitel administrators can change it.</p>'
+            in text_of(page))
     assert client.post(change_url(staff), {"username": "x@evil.example"}).status_code == 403
 
 
