@@ -9,7 +9,14 @@ from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from accounts.models import AuditEvent, Domain, Membership, Role
-from accounts.services.memberships import RoleRuleViolation, add_membership, change_roles, remove_membership
+from accounts.services.memberships import (
+    RoleRuleViolation,
+    add_membership,
+    change_roles,
+    check_role_change,
+    remove_membership,
+    users_managed_by,
+)
 from tests.factories import MembershipFactory, MitelAccountFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -187,3 +194,27 @@ def test_another_accounts_contact_may_not_add_a_user_under_its_domain(account, d
     with pytest.raises(RoleRuleViolation, match="echo.example is verified for another Mitel account"):
         add_membership(newcomer, account, frozenset(), acting_user=decision_maker)
     assert not Membership.objects.filter(user=newcomer).exists()
+
+
+def test_a_contact_of_another_account_is_told_they_do_not_manage_its_users(account):
+    elsewhere = MembershipFactory(account__name="Foxtrot Inc", decision_maker=True).user
+    with pytest.raises(RoleRuleViolation) as refused:
+        check_role_change(elsewhere, account, frozenset(), frozenset({Role.TECHNICAL_CONTACT}))
+    assert refused.value.messages == ["You do not manage the users of Delta Clinic."]
+
+
+def test_a_phone_manager_is_told_every_role_they_may_not_grant(account):
+    phone_manager = MembershipFactory(account=account, phone_manager=True).user
+    with pytest.raises(RoleRuleViolation) as refused:
+        check_role_change(phone_manager, account, frozenset(),
+                          frozenset({Role.DECISION_MAKER, Role.BILLING_CONTACT, Role.TECHNICAL_CONTACT}))
+    assert refused.value.messages == [
+        "A Phone Manager cannot grant or take away Billing Contact or Decision Maker in Delta Clinic; "
+        "ask a Decision Maker of the account."]
+
+
+def test_a_contact_manages_no_superuser_of_their_account(account, decision_maker):
+    member = MembershipFactory(account=account).user
+    superuser = MembershipFactory(account=account, user__is_superuser=True, user__is_staff=False).user
+    assert set(users_managed_by(decision_maker)) == {decision_maker, member}
+    assert superuser not in users_managed_by(decision_maker)
