@@ -5,17 +5,23 @@ for the callers that have no form (the user import, invitations) and for an edit
 """
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from accounts.models import AuditEvent, Domain, Membership, Role
 from accounts.services.memberships import (
+    Ability,
     RoleRuleViolation,
+    abilities_in_some_account,
+    accounts_visible_to,
     add_membership,
     change_roles,
     check_role_change,
+    is_authorized_contact,
     remove_membership,
     users_managed_by,
+    users_visible_to,
 )
 from tests.factories import MembershipFactory, MitelAccountFactory, UserFactory
 
@@ -218,3 +224,23 @@ def test_a_contact_manages_no_superuser_of_their_account(account, decision_maker
     superuser = MembershipFactory(account=account, user__is_superuser=True, user__is_staff=False).user
     assert set(users_managed_by(decision_maker)) == {decision_maker, member}
     assert superuser not in users_managed_by(decision_maker)
+
+
+def test_nobody_signed_out_or_deactivated_is_an_authorized_contact(account, decision_maker):
+    assert is_authorized_contact(decision_maker)
+    assert not is_authorized_contact(AnonymousUser())
+    decision_maker.is_active = False
+    decision_maker.save()
+    assert not is_authorized_contact(decision_maker)
+
+
+def test_a_deactivated_contact_sees_no_account_and_no_user(account, decision_maker):
+    assert abilities_in_some_account(decision_maker) == frozenset(Ability)
+    assert list(accounts_visible_to(decision_maker, Ability.MANAGE_USERS)) == [account]
+    decision_maker.is_active = False
+    decision_maker.save()
+    assert abilities_in_some_account(decision_maker) == frozenset()
+    assert abilities_in_some_account(AnonymousUser()) == frozenset()
+    for ability in Ability:
+        assert not accounts_visible_to(decision_maker, ability).exists()
+    assert not users_visible_to(decision_maker).exists()
