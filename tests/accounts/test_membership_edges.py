@@ -244,3 +244,9 @@ def test_a_deactivated_contact_sees_no_account_and_no_user(account, decision_mak
     for ability in Ability:
         assert not accounts_visible_to(decision_maker, ability).exists()
     assert not users_visible_to(decision_maker).exists()
+
+
+def test_a_contact_holds_what_each_of_their_roles_gives(account):
+    contact = MembershipFactory(account=account, technical_contact=True, emergency_contact=True).user
+    MembershipFactory(account=MitelAccountFactory(), user=contact, billing_contact=True)
+    assert abilities_in_some_account(contact) == {Ability.VIEW_ACCOUNT, Ability.VIEW_USERS, Ability.VIEW_SSO}
