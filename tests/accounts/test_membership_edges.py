@@ -9,16 +9,18 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from accounts.models import AuditEvent, Domain, Membership, Role
+from accounts.models import AuditEvent, Domain, Membership, MitelAccount, Role
 from accounts.services.memberships import (
     Ability,
     RoleRuleViolation,
+    SessionScope,
     abilities_in_some_account,
     accounts_visible_to,
     add_membership,
     change_roles,
     check_role_change,
     is_authorized_contact,
+    own_memberships,
     remove_membership,
     users_managed_by,
     users_visible_to,
@@ -250,3 +252,34 @@ def test_a_contact_holds_what_each_of_their_roles_gives(account):
     contact = MembershipFactory(account=account, technical_contact=True, emergency_contact=True).user
     MembershipFactory(account=MitelAccountFactory(), user=contact, billing_contact=True)
     assert abilities_in_some_account(contact) == {Ability.VIEW_ACCOUNT, Ability.VIEW_USERS, Ability.VIEW_SSO}
+
+
+def test_how_a_session_was_proven_decides_the_accounts_it_acts_in():
+    if not MitelAccount.objects.filter(pk=1).exists():
+        MitelAccountFactory(pk=1, name="The first account")
+    accounts = {
+        "mitel": MitelAccountFactory(),
+        "entra with passwords": MitelAccountFactory(entra=True, allow_password_sign_in=True),
+        "entra": MitelAccountFactory(entra=True),
+        "okta before its beta": MitelAccountFactory(authentication=MitelAccount.Authentication.OKTA),
+        "okta in its beta": MitelAccountFactory(okta=True),
+        "first": MitelAccount.objects.get(pk=1),
+    }
+    user = UserFactory()
+    for account in accounts.values():
+        MembershipFactory(user=user, account=account)
+
+    def seen(scope):
+        user.signin_scope = scope
+        found = {membership.account_id for membership in own_memberships(user)}
+        return {name for name, account in accounts.items() if account.pk in found}
+
+    everywhere = set(accounts)
+    assert seen(None) == everywhere
+    first_takes_passwords = "first" if accounts["first"].password_allowed else None
+    for method in ("password", "passkey"):
+        assert seen(SessionScope(method)) == {"mitel", "entra with passwords", "okta before its beta",
+                                              first_takes_passwords} - {None}
+    assert seen(SessionScope("azure_ad", account_id=accounts["entra"].pk)) == {"entra"}
+    assert seen(SessionScope("okta", account_id=accounts["okta in its beta"].pk)) == {"okta in its beta"}
+    assert seen(SessionScope("azure_ad")) == set()
