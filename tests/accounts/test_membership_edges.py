@@ -101,12 +101,14 @@ def test_a_member_added_to_an_account_that_requires_mfa_is_signed_out_where_unve
     account.require_mfa = True
     account.save()
     newcomer = UserFactory()
-    browser = Client()
+    browser, members_browser = Client(), Client()
     browser.force_login(newcomer)
+    members_browser.force_login(decision_maker)  # the account's own people are not the newcomer
     assert browser.get("/me/").status_code == 200
     add_membership(newcomer, account, frozenset(), acting_user=decision_maker,
                    request=portal_request(decision_maker))
     assert browser.get("/me/").status_code != 200
+    assert members_browser.get("/me/").status_code == 200
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.SESSIONS_ENDED, user=newcomer)
     assert (event.actor, event.account, event.ip_address) == (decision_maker, account, CLIENT)
     assert event.detail == {"reason": "account_requires_mfa", "sessions_ended": 1}

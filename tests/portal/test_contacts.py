@@ -147,7 +147,9 @@ def test_a_shared_username_is_read_only_with_the_reason_shown(client, two_accoun
     t = two_accounts
     open_portal_as(client, t.ann)
     page = client.get(change_url(t.sam))
-    assert "also belongs to a Mitel account you do not administer" in text_of(page)
+    assert ('id="read-only-reason">This username also belongs to a Mitel account you do not administer, so '
+            "only someone who administers all of its accounts can change the username, names or e-mail. "
+            "You can still change its roles in your accounts.</p>") in text_of(page)
     assert not b_markers_in(page)  # not even which account that is
     assert "username" not in page.context["adminform"].form.fields
     prefix = membership_prefix(page, "Alpha Dental")
@@ -190,7 +192,8 @@ def test_a_technical_contact_sees_the_accounts_users_but_cannot_change_them(clie
     open_portal_as(client, tech)
     listed = client.get("/admin/accounts/user/")
     assert t.amy in listed.context["cl"].result_list
-    assert "Your roles let you see this user but not change it." in text_of(client.get(change_url(t.amy)))
+    assert ('id="read-only-reason">Your roles let you see this user but not change it.</p>'
+            in text_of(client.get(change_url(t.amy))))
     assert client.post(change_url(t.amy), {"username": "x@alpha.example"}).status_code == 403
     assert client.get("/admin/accounts/user/add/").status_code == 403
 

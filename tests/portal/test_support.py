@@ -176,3 +176,9 @@ def test_a_contact_sends_resets_only_to_users_they_manage(
             "action": "send_password_resets", "index": "0",
             "_selected_action": [demo["alice@acme.example"].pk, erin.pk]})
     assert [message.to for message in mailoutbox] == [["alice@acme.example"]]
+
+
+def test_support_reads_a_users_page_with_no_read_only_reason(client, demo, support):
+    page = client.get(f"/admin/accounts/user/{demo['alice@acme.example'].pk}/change/")
+    assert page.status_code == 200 and "alice@acme.example" in text_of(page)
+    assert 'id="read-only-reason"' not in text_of(page)
