@@ -107,3 +107,36 @@ def test_the_connect_portal_sends_an_active_user_a_working_link(mailoutbox):
     assert mail.to == [pat.email]
     assert reset_through_link(RESET_PATH.search(mail.body).group(1)).status_code == 302
     assert User.objects.get(pk=pat.pk).check_password(NEW_PASSWORD)
+
+
+@pytest.mark.parametrize("since", ["deactivated", "chose a password"])
+def test_no_set_password_mail_reaches_a_member_changed_since_sso_was_turned_off(mailoutbox, since):
+    """The mails leave in a task, after the request chose whom to mail: a member deactivated or with a
+    password of their own by then gets none, and none is recorded."""
+    from sso.tasks import send_set_password_mails
+    from tests.factories import MembershipFactory
+
+    member = MembershipFactory().user
+    member.set_unusable_password()
+    if since == "deactivated":
+        member.is_active = False
+    else:
+        member.set_password(NEW_PASSWORD)
+    member.save()
+    assert send_set_password_mails.call(member.memberships.get().account_id, [member.pk], None) == 0
+    assert mailoutbox == []
+    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.PASSWORD_RESET_REQUESTED).exists()
+
+
+def test_a_member_left_without_a_password_is_mailed_a_link_to_set_one(mailoutbox):
+    from sso.tasks import send_set_password_mails
+    from tests.factories import MembershipFactory
+
+    member = MembershipFactory().user
+    member.set_unusable_password()
+    member.save()
+    assert send_set_password_mails.call(member.memberships.get().account_id, [member.pk], None) == 1
+    [mail] = mailoutbox
+    assert mail.to == [member.email]
+    assert reset_through_link(RESET_PATH.search(mail.body).group(1)).status_code == 302
+    assert User.objects.get(pk=member.pk).check_password(NEW_PASSWORD)
