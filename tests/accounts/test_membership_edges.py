@@ -7,7 +7,7 @@ for the callers that have no form (the user import, invitations) and for an edit
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.test import Client, RequestFactory
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import AuditEvent, Domain, Membership, MitelAccount, Role
 from accounts.services.memberships import (
@@ -39,6 +39,13 @@ def portal_request(actor):
     request = RequestFactory().post("/admin/", REMOTE_ADDR=CLIENT, HTTP_USER_AGENT="Edge test browser")
     request.user = actor
     return request
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    """The refusals are read in English, whatever language an earlier test left active."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
