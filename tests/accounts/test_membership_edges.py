@@ -30,7 +30,7 @@ from tests.factories import MembershipFactory, MitelAccountFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 # The lock, the membership with its user and account, the rules, the record, the user's sessions.
-QUERIES_TO_REMOVE = 13
+QUERIES_TO_REMOVE = 14
 QUERIES_TO_CHANGE = 13
 CLIENT = "198.51.100.23"
 
