@@ -19,9 +19,9 @@ def send_requested_password_reset(typed: str, *, ip_address: str | None, user_ag
 
 @task
 def send_invitation_mail(invitation_id: int, *, language: str = "") -> bool:
-    """A new user's e-mail with the link to choose their password (accounts.services.invitations),
-    in the language of the page where the contact created the user (a user has no language of
-    their own); the worker alone would write it in English."""
+    """An invitation's e-mail (accounts.services.invitations): a new user's link to choose their
+    password, or an existing user's invitation to join an account; in the user's own language, else
+    in that of the page where the contact sent it (the worker alone would write it in English)."""
     from django.utils import translation
 
     from .services import invitations
@@ -29,14 +29,3 @@ def send_invitation_mail(invitation_id: int, *, language: str = "") -> bool:
     with translation.override(language or None):
         return invitations.send_invitation_mail(invitation_id)
 
-
-@task
-def send_join_invitation_mail(invitation_id: int, *, language: str = "") -> bool:
-    """An existing user's e-mail inviting them to join an account (accounts.services.invitations),
-    in their own language, else in that of the page where the contact invited them."""
-    from django.utils import translation
-
-    from .services import invitations
-
-    with translation.override(language or None):
-        return invitations.send_join_invitation_mail(invitation_id)

@@ -57,7 +57,7 @@ def invite(
         )
         _record(invitation, AuditEvent.Kind.INVITATION_SENT, actor=acting_user, request=request,
                 expires_at=invitation.expires_at.isoformat())
-    transaction.on_commit(partial(_enqueue_join_mail, invitation.pk), robust=True)
+    transaction.on_commit(partial(_enqueue_mail, invitation.pk), robust=True)
     return invitation
 
 
@@ -175,19 +175,8 @@ def _record(invitation: Invitation, kind: str, *, actor: User, request: HttpRequ
                  **detail)
 
 
-def _enqueue_join_mail(invitation_id: int) -> None:
-    from ..tasks import send_join_invitation_mail
-
-    send_join_invitation_mail.enqueue(invitation_id, language=translation.get_language() or "")
-
-
-def send_join_invitation_mail(invitation_id: int) -> bool:
-    """The task's work: tell a user of an invitation to join an account, unless it was answered,
-    cancelled or replaced by a newer one meanwhile (the newer one sends its own)."""
-    invitation = Invitation.objects.open().select_related("account", "user", "invited_by").filter(
-        pk=invitation_id).first()
-    if invitation is None:
-        return False
+def _join_mail(invitation: Invitation) -> bool:
+    """An existing user's e-mail inviting them to join ``invitation.account``."""
     path = reverse("portal:invitation", args=[invitation.token])
     return send_template_mail(invitation.user, "invitation", {
         "invitation": invitation,
@@ -309,10 +298,16 @@ def _enqueue_mail(invitation_id: int) -> None:
 
 
 def send_invitation_mail(invitation_id: int) -> bool:
-    """The task's work: mail a new user's link, unless a newer one replaced it meanwhile."""
+    """The task's work: mail an invitation, unless it was answered, cancelled or replaced by a
+    newer one meanwhile (the newer one sends its own): a new user's link to choose their password,
+    or an existing user's invitation to join an account."""
     invitation = Invitation.objects.select_related("account", "user", "invited_by").filter(
         pk=invitation_id).first()
-    if invitation is None or welcome_refusal(invitation):
+    if invitation is None:
+        return False
+    if not invitation.sets_password:
+        return invitation.status() == Invitation.Status.PENDING and _join_mail(invitation)
+    if welcome_refusal(invitation):
         return False
     accounts = [m.account for m in invitation.user.memberships.select_related("account")]
     sso_only = bool(accounts) and not any(account.password_allowed for account in accounts)
