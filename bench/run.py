@@ -435,7 +435,6 @@ def login_efficiency(port: int, concurrency: int, hash_workers: HashWorkers, pas
     request then wakes an idle worker: these are the figures the throughput ratios are made of."""
     rates: dict[str, list[float]] = {"hash": [], "ours": [], "stock": [], "app": []}
     cpu: dict[str, list[tuple[float, float, float]]] = {"ours": [], "stock": [], "app": []}
-    db_pids = database_pids()
 
     def sign_in(_n: int) -> None:
         Browser(port, visitor_ip()).sign_in(APP, username(next(users)), password, lands_on=APP_HOME)
@@ -457,7 +456,7 @@ def login_efficiency(port: int, concurrency: int, hash_workers: HashWorkers, pas
         rates["hash"].append(hash_workers.rate(seconds, password, encoded))
         hash_cpu.append((cpu_seconds(hash_workers.pids()) - before) / hash_workers.last_count)
         for name, task in (("ours", sign_in), ("stock", stock), ("app", app)):
-            db_pids = database_pids() or db_pids  # a backend may have been replaced
+            db_pids = database_pids()  # each round's: a backend may have been replaced
             before = (cpu_seconds(worker_pids), cpu_seconds(db_pids), time.process_time())
             completed, elapsed = run_for(seconds, concurrency, task)
             after = (cpu_seconds(worker_pids), cpu_seconds(db_pids), time.process_time())
