@@ -294,6 +294,20 @@ def test_a_lockout_is_over_at_its_end_and_counting_starts_over_from_nothing():
     assert (lockout.failures, lockout.locked) == (LIMIT - 1, False)
 
 
+def test_a_lockout_that_ended_leaves_no_failure_counted_when_the_window_grew_since(settings):
+    """A deploy that lengthens the cool-off (and with it the counting window) while a lock runs: the
+    lock still ends when it said, and the person then has every attempt again, not one fewer."""
+    now = timezone.now()
+    una = UserFactory()
+    wrong(una.username, LIMIT, at=now)
+    settings.LOCKOUT_COOLOFF = COOLOFF * 4
+    ends = now + COOLOFF  # as the lock said; its failures are still inside the longer window
+    assert locks_for(from_address(), una.username, now=ends) == ()
+    wrong(una.username, LIMIT - 1, at=ends)
+    lockout = lockout_of(una, now=ends)
+    assert (lockout.failures, lockout.locked) == (LIMIT - 1, False)
+
+
 def test_failures_a_whole_window_old_no_longer_count():
     now = timezone.now()
     lou = UserFactory()
