@@ -53,11 +53,11 @@ TARGETS = {
     "reset_enumeration_gap": ("<=", 0.05),
     "admin_scaling": ("<=", 2.0),
 }
-# Queries of each request of the sign-in (the six of a full password sign-in, and the failures), and
-# of the six together: at most these, and the same at every size.
+# Queries of each request of the sign-in (the four of a full password sign-in, and the failures), and
+# of the four together: at most these, and the same at every size.
 MAX_QUERIES_PER_REQUEST = 5
 MAX_QUERIES_PER_SIGN_IN = 20
-SIGN_IN_REQUESTS = ("page", "username", "password_page", "password", "stay_page", "stay")
+SIGN_IN_REQUESTS = ("page", "username", "password", "stay")
 
 
 def log(message: str) -> None:
@@ -261,31 +261,30 @@ def count_queries(first: int, password: str) -> dict[str, int]:
     def flow_of(response) -> str:
         return response.content.decode().split('name="flow" value="', 1)[1].split('"', 1)[0]
 
-    def start(who: str, names: tuple = (None, None, None)) -> tuple[Client, str]:
-        """The sign-in page, Next, and the password page; returns the client and the flow's id."""
+    def start(who: str, names: tuple = (None, None)) -> tuple[Client, str]:
+        """The sign-in page, and Next answered with the password page (as the page's script asks:
+        ``in_place``); returns the client and the flow's id."""
         client = Client(HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_FOR=visitor_ip())
         page = step(names[0], lambda: client.get(page_url), 200)
-        step(names[1], lambda: client.post(page_url, {"username": who, "flow": flow_of(page)}), 302)
-        return client, flow_of(step(names[2], lambda: client.get("/signin/authenticate/"), 200))
+        return client, flow_of(step(names[1], lambda: client.post(page_url, {
+            "username": who, "flow": flow_of(page), "in_place": "1"}), 200))
 
-    client, flow = start(username(first), ("page", "username", "password_page"))
-    step("password", lambda: client.post("/signin/authenticate/",
-                                         {"password": password, "flow": flow}), 302)
-    step("stay_page", lambda: client.get("/signin/stay/"), 200)
-    step("stay", lambda: client.post("/signin/stay/", {"stay": "yes", "flow": flow}), 302)
+    def post(client: Client, path: str, flow: str, **fields):
+        return lambda: client.post(path, {"flow": flow, "in_place": "1", **fields})
+
+    client, flow = start(username(first), ("page", "username"))
+    step("password", post(client, "/signin/authenticate/", flow, password=password), 200)
+    step("stay", post(client, "/signin/stay/", flow, stay="yes"), 302)
 
     client, flow = start(username(first + 1))
-    step("password_wrong", lambda: client.post("/signin/authenticate/",
-                                               {"password": WRONG_PASSWORD, "flow": flow}), 200)
+    step("password_wrong", post(client, "/signin/authenticate/", flow, password=WRONG_PASSWORD), 200)
 
-    client, flow = start(f"nobody-{first}@nowhere.example", (None, "username_unknown", None))
-    step("password_unknown", lambda: client.post("/signin/authenticate/",
-                                                 {"password": WRONG_PASSWORD, "flow": flow}), 200)
+    client, flow = start(f"nobody-{first}@nowhere.example", (None, "username_unknown"))
+    step("password_unknown", post(client, "/signin/authenticate/", flow, password=WRONG_PASSWORD), 200)
 
     lock_out(username(first + 2))
     client, flow = start(username(first + 2))
-    step("password_locked_out", lambda: client.post("/signin/authenticate/",
-                                                    {"password": password, "flow": flow}), 429)
+    step("password_locked_out", post(client, "/signin/authenticate/", flow, password=password), 429)
     return counts
 
 
@@ -516,10 +515,8 @@ def step_costs(port: int, worker_pids: list[int], password: str, encoded: str, u
     for _ in range(flows):
         b = Browser(port, visitor_ip())
         measured("page", b.open_signin, APP)
-        measured("username", b.post, b.page, {"username": username(next(users))})
-        measured("password_page", b.read_page, "/signin/authenticate/", "the password page")
-        measured("password", b.submit_password, password)
-        measured("stay_page", b.read_page, "/signin/stay/", "the stay page")
+        measured("username", b.submit_username, username(next(users)))
+        b.read(measured("password", b.submit_password, password), "the stay page")
         measured("stay", b.submit_stay)
         measured("trivial", b.get, "/bench/trivial/")
         started = time.process_time()
@@ -693,7 +690,7 @@ def machine() -> dict:
 
 def queries_within_limits(by_size: dict[str, dict[str, int]]) -> bool:
     """The same at every size, at most ``MAX_QUERIES_PER_REQUEST`` for any request, at most
-    ``MAX_QUERIES_PER_SIGN_IN`` for the six requests of a sign-in."""
+    ``MAX_QUERIES_PER_SIGN_IN`` for the four requests of a sign-in."""
     sizes = list(by_size.values())
     return (all(size == sizes[0] for size in sizes)
             and max(sizes[0].values()) <= MAX_QUERIES_PER_REQUEST

@@ -73,11 +73,20 @@ class StepRunner:
 
 
 def advance(flow: SigninFlow) -> HttpResponse:
-    """Save the flow and go to the next step that applies, or finish."""
+    """Save the flow and go to the next step that applies, or finish.
+
+    The next step's page is the reply to this POST when the form asked for it (``in_place``,
+    which static/js/forms.js adds): the browser then puts the step's URL in the address bar, so
+    Reload and Back ask for it with a GET, as after a redirect, and the redirect's request is
+    saved. Without the script, or for a step whose page does more than render, a redirect."""
     flow.save()
     step = current_step(flow)
     if step is None:
         return finish(flow)
+    request = flow.request
+    if step.renders_in_place and request.method == "POST" and request.POST.get("in_place") == "1":
+        request.page_url = step_url(step)
+        return step.get(request, flow)
     return HttpResponseRedirect(step_url(step))
 
 

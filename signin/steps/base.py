@@ -31,6 +31,9 @@ class Step:
     slug: str = ""  # the URL segment: /signin/<slug>/; steps that must look alike share one
     template: str = ""
     form_class: type[forms.Form] | None = None
+    # Whether the page may be the reply to the previous step's POST (signin.controller.advance):
+    # ``get`` only renders, changing nothing and reading nothing of the request's method or query.
+    renders_in_place: bool = True
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)

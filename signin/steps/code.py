@@ -56,6 +56,7 @@ class CodeStep(Step):
     with a passkey is offered it first, in place of a code (``signin.passkeys``)."""
 
     name = "code"
+    renders_in_place = False  # its page reads the query string (?backup=1)
     template = "signin/code.html"
     form_class = CodeForm
 
@@ -110,6 +111,7 @@ class MfaEnrolStep(Step):
     """An account requires MFA and the user has no authenticator: they add one before going on."""
 
     name = "mfa_enrol"
+    renders_in_place = False  # its page sets up the authenticator
     slug = "mfa-setup"
     template = "signin/mfa_setup.html"
     form_class = CodeForm

@@ -18,6 +18,7 @@ from .base import Runner, Step
 
 class ExpiryStep(Step):
     name = "expiry"
+    renders_in_place = False  # its page reads the query string (?change=now)
     template = "signin/expiry.html"
 
     def applies(self, flow: SigninFlow) -> bool:

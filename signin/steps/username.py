@@ -36,6 +36,7 @@ class UsernameForm(AccessibleForm):
 
 class UsernameStep(Step):
     name = "username"
+    renders_in_place = False  # its page is at the link (/signin/?app=...) and reads its query
     template = "signin/username.html"
     form_class = UsernameForm
 

@@ -9,8 +9,15 @@
 //  - The error summary after a refused answer has the focus: autofocus gives it where the browser
 //    honours it, this where it skipped it (Chromium skips autofocus after a key press or focus
 //    change while the page loads).
+//  - A sign-in step's form asks for the next step's page in the reply to its POST (in_place=1),
+//    which saves the browser a redirect and the server a request; that page names its own URL
+//    (data-page-url), put in the address bar here, so Reload and Back ask for it with a GET and
+//    never post again. Without this script every step's POST answers with a redirect, as before.
 (function () {
   "use strict";
+
+  var pageUrl = document.body.dataset.pageUrl;
+  if (pageUrl && window.history.replaceState) window.history.replaceState(null, "", pageUrl);
 
   function setUpToggle(button) {
     var input = document.getElementById(button.getAttribute("aria-controls"));
@@ -40,6 +47,13 @@
       return;
     }
     form.dataset.submitting = "true";
+    if (form.elements.flow && !form.elements.in_place) {
+      var inPlace = document.createElement("input");
+      inPlace.type = "hidden";
+      inPlace.name = "in_place";
+      inPlace.value = "1";
+      form.appendChild(inPlace);
+    }
     var button = event.submitter || form.querySelector("button[type=submit], button:not([type])");
     if (button) {
       button.setAttribute("aria-disabled", "true");
