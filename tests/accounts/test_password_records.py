@@ -317,6 +317,17 @@ def test_refused_requests_do_not_prolong_the_wait(settings, mailoutbox, limit):
     assert len(mailoutbox) == 2
 
 
+def test_a_worker_that_started_earlier_still_counts_the_mail_another_just_sent(settings, mailoutbox):
+    """Two workers, one request each for the same user: the row lock makes the second wait for the
+    first, and the second must then count the first one's mail, recorded after it started."""
+    settings.PASSWORD_RESET_MAILS_PER_USER = 1
+    member()
+    started = timezone.now()
+    assert send_requested_password_reset(ALICE, ip_address="192.0.2.1") == 1  # the other worker
+    assert send_requested_password_reset(ALICE, ip_address="192.0.2.2", now=started) == 0
+    assert len(mailoutbox) == 1
+
+
 # --- The Connect Portal's reset e-mails ---------------------------------------------------------
 
 
