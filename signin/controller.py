@@ -84,7 +84,7 @@ def advance(flow: SigninFlow) -> HttpResponse:
     if step is None:
         return finish(flow)
     request = flow.request
-    if step.renders_in_place and request.method == "POST" and request.POST.get("in_place") == "1":
+    if step.renders_in_place and request.POST.get("in_place") == "1":
         request.page_url = step_url(step)
         return step.get(request, flow)
     return HttpResponseRedirect(step_url(step))
