@@ -115,3 +115,15 @@ def _fresh_cache():
     cache.clear()
     applications.forget_everything_local()
     first_page.forget()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language. LocaleMiddleware activates a request's language
+    in the thread and leaves it there, as a server does until its next request; a test that sent
+    a page in German would otherwise leave German to the mails and messages of the next."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
