@@ -86,7 +86,7 @@ def advance(flow: SigninFlow) -> HttpResponse:
     request = flow.request
     if step.renders_in_place and request.POST.get("in_place") == "1":
         request.page_url = step_url(step)
-        return step.get(request, flow)
+        return first_page.serve_in_place(request, step, flow)
     return HttpResponseRedirect(step_url(step))
 
 

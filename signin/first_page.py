@@ -43,6 +43,7 @@ SHARED_PARAMETERS = frozenset({"app", "account", "ui_locales"})
 # no link can carry one into the page.
 CSRF_PLACEHOLDER = "csrf" + secrets.token_hex(24)
 FLOW_PLACEHOLDER = "flow" + secrets.token_hex(24)
+USERNAME_PLACEHOLDER = "user" + secrets.token_hex(24)
 
 _pages: dict[tuple, str] = {}
 _lock = threading.Lock()
@@ -95,5 +96,55 @@ def _render_with_placeholders(request: HttpRequest, step: Step, flow: SigninFlow
     page = response.render().content.decode()
     # The flow's id is random: found once, in the form, it can only be the flow's.
     if page.count(flow.flow_id) != 1 or CSRF_PLACEHOLDER not in page or FLOW_PLACEHOLDER in page:
+        return None
+    return page.replace(flow.flow_id, FLOW_PLACEHOLDER)
+
+
+# --- The next step's page, rendered in reply to a step's POST ---------------------------------------
+
+
+def serve_in_place(request: HttpRequest, step: Step, flow: SigninFlow) -> HttpResponse:
+    """``step``'s page as the reply to the POST of the step before (``controller.advance``), from
+    memory when the step says what else it shows (``Step.memory_key``).
+
+    The password and "Stay signed in?" pages were the two pages of every sign-in still rendered
+    through the template engine (README, Benchmarks). They differ between people in the CSRF
+    token, the flow's id and the username, which are filled in; everything else they show is in
+    the key. A page with a message to show is rendered each time, as is any page whose
+    placeholders do not come out as expected, or which shows the person's own username anywhere
+    but where its placeholder went (nothing of one person's may be kept for the next).
+    """
+    from django.contrib.messages import get_messages
+    from django.utils.html import escape
+
+    shown = step.memory_key(flow)
+    if shown is None or settings.DEBUG or len(get_messages(request)):
+        return step.get(request, flow)
+    page_url = request.page_url
+    key = ("in place", step.name, translation.get_language(), page_url,
+           page_url != request.get_full_path(), flow.display_name, flow.app_slug, shown)
+    page = _pages.get(key)
+    if page is None:
+        page = _render_in_place(request, step, flow)
+        if page is None:
+            return step.get(request, flow)
+        with _lock:
+            if len(_pages) >= SIZE:
+                _pages.clear()
+            _pages[key] = page
+    return HttpResponse(page.replace(CSRF_PLACEHOLDER, get_token(request))
+                        .replace(FLOW_PLACEHOLDER, flow.flow_id)
+                        .replace(USERNAME_PLACEHOLDER, escape(flow.username)))
+
+
+def _render_in_place(request: HttpRequest, step: Step, flow: SigninFlow) -> str | None:
+    from django.utils.html import escape
+
+    response = step.get(request, flow, csrf_token=CSRF_PLACEHOLDER, username=USERNAME_PLACEHOLDER)
+    if response.status_code != 200:
+        return None
+    page = response.render().content.decode()
+    if (CSRF_PLACEHOLDER not in page or flow.flow_id not in page or FLOW_PLACEHOLDER in page
+            or (flow.username and escape(flow.username) in page)):
         return None
     return page.replace(flow.flow_id, FLOW_PLACEHOLDER)

@@ -54,7 +54,15 @@ class Step:
     def context(self, flow: SigninFlow) -> dict:
         return {}
 
+    def memory_key(self, flow: SigninFlow) -> tuple | None:
+        """What the page rendered in place (``get``) shows besides the flow's id, the CSRF token,
+        the username, the language, its URL and the application, or None when it shows more (the
+        person's account, say) and must be rendered each time: such a page is rendered once per
+        key and process, then filled in (signin/first_page.py, ``serve_in_place``)."""
+        return None
+
     def render(self, request: HttpRequest, flow: SigninFlow, form, *, status: int = 200,
                **extra) -> HttpResponse:
-        context = {"flow": flow, "form": form, "step": self, **self.context(flow), **extra}
+        context = {"flow": flow, "username": flow.username, "form": form, "step": self,
+                   **self.context(flow), **extra}
         return TemplateResponse(request, self.template, context, status=status)

@@ -44,6 +44,10 @@ class PasswordStep(Step):
             "account_chosen": flow.account_was_chosen,
         }
 
+    def memory_key(self, flow: SigninFlow) -> tuple | None:
+        # The account is named on the page once chosen: rendered each time then.
+        return None if flow.account_was_chosen else (sso_offered(flow),)
+
     def post(self, request: HttpRequest, flow: SigninFlow, runner: Runner) -> HttpResponse:
         action = request.POST.get("action")
         if action == "sso" and self.context(flow)["offer_sso"]:

@@ -18,6 +18,9 @@ class StaySignedInStep(Step):
 
         return {"stay_days": settings.SESSION_COOKIE_AGE // 86400}
 
+    def memory_key(self, flow: SigninFlow) -> tuple | None:
+        return tuple(self.context(flow).items())
+
     def post(self, request: HttpRequest, flow: SigninFlow, runner: Runner) -> HttpResponse:
         flow.chose_to_stay_signed_in(request.POST.get("stay") == "yes")
         return runner.done()
