@@ -252,9 +252,12 @@ def test_a_count_that_raced_another_attempt_is_not_written_over_it():
     assert sorted(LockoutCounter.objects.values_list("failures", flat=True)) == [1, 1]
 
 
-def test_an_attempt_that_raced_another_is_counted_once_on_top_of_it_and_records_its_lock(monkeypatch):
+@pytest.mark.parametrize("loaded", [True, False], ids=["user loaded", "user not loaded"])
+def test_an_attempt_that_raced_another_is_counted_once_on_top_of_it_and_records_its_lock(
+        monkeypatch, django_assert_num_queries, loaded):
     """Another attempt counted between this one's read and its write: this one is counted again,
-    the locking way, and the lock it starts is recorded as any other."""
+    the locking way, and the lock it starts is recorded as any other: for the typed username, with
+    the user the caller loaded (looked up once more only when the caller loaded none)."""
     from accounts.services import lockouts
 
     alice = UserFactory()
@@ -267,7 +270,9 @@ def test_an_attempt_that_raced_another_is_counted_once_on_top_of_it_and_records_
         return write(rows, seen)
 
     monkeypatch.setattr(lockouts, "_write_if_unchanged", another_attempt_gets_in)
-    begin(from_address("192.0.2.44"), alice.username, user=alice).failed()
+    attempt = begin(from_address("192.0.2.44"), alice.username, **({"user": alice} if loaded else {}))
+    with django_assert_num_queries(1 if loaded else 2):  # the event (and the user, if not loaded)
+        attempt.failed()
     lockout = lockout_of(alice)
     assert (lockout.failures, lockout.locked) == (LIMIT, True)
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.LOCKED_OUT)
@@ -345,6 +350,31 @@ def test_a_lock_started_says_when_it_ends_and_a_refused_attempt_records_the_user
         begin(from_address(), ned.username, user=ned, now=now)
     refused = AuditEvent.objects.get(kind=AuditEvent.Kind.LOCKED_OUT, detail__refused=True)
     assert (refused.user, refused.username) == (ned, ned.username)
+
+
+@pytest.mark.parametrize("known", [True, False], ids=["a user's username", "nobody's username"])
+def test_a_refused_attempt_records_the_typed_username_and_its_user_when_the_caller_loaded_none(known):
+    now = timezone.now()
+    typed = UserFactory().username if known else "nobody@example.com"
+    wrong(typed, LIMIT, at=now)
+    with pytest.raises(Exception):  # noqa: B017, PT011 - LockedOut
+        begin(from_address(), typed.upper(), now=now)
+    refused = AuditEvent.objects.get(kind=AuditEvent.Kind.LOCKED_OUT, detail__refused=True)
+    assert refused.username == typed
+    assert refused.user == (User.objects.get(username=typed) if known else None)
+
+
+def test_lock_username_leaves_what_the_failures_it_stands_for_would_have():
+    """The demo's and the bench's lock (``lock_username``): a first lockout, as many failures as
+    the limit, recorded from the demo's address unless told another."""
+    now = timezone.now()
+    pia, quinn = UserFactory(), UserFactory()
+    lock_username(pia.username, now=now)
+    wrong(quinn.username, LIMIT, at=now, ip_address="203.0.113.66")
+    made, counted = (LockoutCounter.objects.get(scope="username", key=user.username) for user in (pia, quinn))
+    fields = ["failures", "lockouts", "window_started_at", "last_failure_at", "locked_until", "addresses"]
+    assert [getattr(made, name) for name in fields] == [getattr(counted, name) for name in fields]
+    assert lockout_of(pia).ip_addresses == ("203.0.113.66",)
 
 
 def test_an_attempt_without_a_request_records_no_address():
