@@ -182,3 +182,60 @@ def test_a_message_kept_in_the_cookie_is_shown(demo):
     Client().get("/signin/")
     assert "You have signed out" in browser.get("/signin/").content.decode()
 
+
+
+def test_a_link_exactly_as_long_as_the_longest_kept_is_kept(demo, renders):
+    link = "/signin/?app=" + "a" * (first_page.LONGEST - len("/signin/?app="))
+    assert len(link) == first_page.LONGEST
+    for _ in range(2):
+        assert Client().get(link).status_code == 200
+    assert len(renders) == 1
+
+
+def test_the_passkey_script_of_a_page_from_memory_gets_the_visitors_own_token(demo):
+    """The page's passkey settings carry a CSRF token too (sent back as X-CSRFToken): it must be
+    this visitor's, not the one of the visitor whose visit filled the memory."""
+    Client().get("/signin/?app=miteam-meetings")
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get("/signin/?app=miteam-meetings").content.decode()
+    token = re.search(r'"csrfToken": "([A-Za-z0-9]{64})"', page).group(1)
+    answer = browser.post("/signin/?app=miteam-meetings", {"flow": "", "username": "alice@acme.example"},
+                          HTTP_X_CSRFTOKEN=token)
+    assert answer.status_code == 302 and answer.url == "/signin/authenticate/"
+
+
+# Renders whose placeholders do not come out as expected: each is served as rendered, never kept.
+FORM = '<input name="flow" value="{{ flow.flow_id }}">'
+BROKEN_PAGES = {
+    "no CSRF token": FORM + "{% for n in notices %}{{ n }}{% endfor %}",
+    "the flow's id twice": ('{% csrf_token %}' + FORM
+                            + '{{ flow.flow_id }}{% for n in notices %}{{ n }}{% endfor %}'),
+    "the placeholder itself": ('{% csrf_token %}' + FORM
+                               + '{{ placeholder }}{% for n in notices %}{{ n }}{% endfor %}'),
+}
+
+
+@pytest.mark.parametrize("broken", BROKEN_PAGES)
+def test_a_page_whose_placeholders_do_not_come_out_is_served_as_rendered_and_not_kept(demo, monkeypatch,
+                                                                                       renders, broken):
+    from django.template import engines
+    from django.template.response import TemplateResponse
+
+    from signin.steps.username import UsernameStep
+
+    template = engines["django"].from_string(BROKEN_PAGES[broken])
+
+    def render(self, request, flow, form, **extra):
+        return TemplateResponse(request, template, {"flow": flow, "placeholder": first_page.FLOW_PLACEHOLDER,
+                                                    **extra})
+
+    monkeypatch.setattr(UsernameStep, "render", render)
+    link = "/signin/?app=no-such-app"  # a notice: "This sign-in link names an application we don't know."
+    for _ in range(2):
+        browser = Client()
+        page = browser.get(link).content.decode()
+        assert "names an application we don" in page
+        assert first_page.CSRF_PLACEHOLDER not in page
+        if broken != "no CSRF token":
+            assert re.search(r'name="csrfmiddlewaretoken" value="[A-Za-z0-9]{64}"', page)
+    assert len(renders) == 2 and not first_page._pages

@@ -163,3 +163,37 @@ def test_a_page_that_shows_the_username_elsewhere_is_not_kept(demo, monkeypatch,
         page = stay_page(username).content.decode()
         assert page.count(username) == 2
     assert renders.count("stay") == 2, "rendered, found wanting, not kept"
+
+
+FORM = '<input name="flow" value="{{ flow.flow_id }}">'
+BROKEN_PAGES = {
+    "no CSRF token": FORM,
+    "no flow id": '{% csrf_token %}<input name="flow" value="">',
+    "the placeholder itself": "{% csrf_token %}" + FORM + "{{ placeholder }}",
+}
+
+
+@pytest.mark.parametrize("broken", BROKEN_PAGES)
+def test_a_page_whose_placeholders_do_not_come_out_is_served_as_rendered_and_not_kept(demo, monkeypatch,
+                                                                                       renders, broken):
+    template = engines["django"].from_string(BROKEN_PAGES[broken])
+
+    def render(self, request, flow, form, **extra):
+        return TemplateResponse(request, template, {"flow": flow, "placeholder": first_page.FLOW_PLACEHOLDER,
+                                                    **extra})
+
+    monkeypatch.setattr(StaySignedInStep, "render", render)
+    for username in ("alice@acme.example", "grace@acme.example"):
+        page = stay_page(username).content.decode()
+        assert first_page.CSRF_PLACEHOLDER not in page
+        if broken != "no CSRF token":
+            assert re.search(r'name="csrfmiddlewaretoken" value="[A-Za-z0-9]{64}"', page)
+    assert renders.count("stay") == 2
+    assert not [key for key in first_page._pages if "stay" in key]
+
+
+def test_memory_holds_at_most_size_pages(demo, monkeypatch):
+    monkeypatch.setattr(first_page, "SIZE", 1)
+    for language in ("en", "de", "fr"):
+        password_page("alice@acme.example", language)  # the first page, then the password page
+        assert len(first_page._pages) == 1
