@@ -202,6 +202,8 @@ def client(connection: SsoConnection):
         "entityid": sp_entity_id(connection),
         "xmlsec_binary": xmlsec_binary(),
         "accepted_time_diff": CLOCK_SKEW_SECONDS,
+        # Read at the top level only (pysaml2 ignores it under "sp"): never a key the response carries.
+        "only_use_keys_in_metadata": True,
         "metadata": {"inline": [_idp_metadata_xml(connection)]},
         "service": {"sp": {
             "endpoints": {"assertion_consumer_service": [(acs_url(connection), BINDING_POST)]},
@@ -209,7 +211,6 @@ def client(connection: SsoConnection):
             "authn_requests_signed": False,
             "want_assertions_signed": True,
             "want_response_signed": False,
-            "only_use_keys_in_metadata": True,
         }},
     })
     return Saml2Client(config=sp)
