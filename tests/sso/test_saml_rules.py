@@ -416,6 +416,19 @@ def test_a_verified_answer_gives_who_the_provider_vouched_for(contoso):
         not_on_or_after=min(ends))
 
 
+def test_a_request_without_a_login_hint_adds_none_to_the_address(contoso):
+    """Entra ID and Okta read ``login_hint`` from the query string: without one, none is sent (an
+    empty or made-up hint would fill in the provider's sign-in page)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    connection, _idp = contoso
+    hint = "erin@contoso.example"
+    _request_id, location = saml.authn_request(connection, relay_state="state")
+    assert sorted(parse_qs(urlsplit(location).query, keep_blank_values=True)) == ["RelayState", "SAMLRequest"]
+    _request_id, hinted = saml.authn_request(connection, relay_state="state", login_hint=hint)
+    assert parse_qs(urlsplit(hinted).query)["login_hint"] == [hint]
+
+
 def issuer_of_response(xml: str, text: str | None) -> str:
     """``xml`` with the response's own Issuer (outside the signed assertion) set to ``text``, or
     removed (None)."""
@@ -704,6 +717,27 @@ def test_an_empty_attribute_value_is_an_empty_string(contoso):
     request_id, xml = sign_edited(contoso, empty_value)
     values = verify(connection, request_id, xml).attributes
     assert [""] in values.values()
+
+
+def test_a_key_the_answer_carries_is_never_trusted_only_the_connections(contoso, tmp_path):
+    """An assertion naming an issuer the connection's metadata does not, signed by a key whose
+    certificate the signature itself carries: pysaml2 looks for that issuer's key in the metadata
+    alone, finds none and refuses (``only_use_keys_in_metadata``), so the carried key never
+    verifies anything and the audit trail says no key was found, not merely that the issuer differs."""
+    connection, idp = contoso
+    own_pair = idp.key_file, idp.cert_file
+    _key, someone_elses = make_key_pair(tmp_path, "someone-elses-signing-key")
+    idp.sign_with((_key, someone_elses))
+
+    def other_issuer(assertion):
+        assertion.issuer.text = "https://rogue.example/idp"
+
+    try:
+        request_id, xml = sign_edited(contoso, other_issuer)
+    finally:
+        idp.sign_with(own_pair)
+    assert certificate_b64(someone_elses) in xml
+    assert str(refused(connection, request_id, xml)) == "issuer: MissingKey: https://rogue.example/idp"
 
 
 class _Clock:
