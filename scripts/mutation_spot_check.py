@@ -31,7 +31,7 @@ CASES = [
     ("finish() without the is_active re-check", "signin/controller.py",
      " or user is None or not user.is_active:", " or user is None:", CHOICES),
     ('password step: action == "sso" to !=', "signin/steps/password.py",
-     'request.POST.get("action") == "sso"', 'request.POST.get("action") != "sso"', CHOICES),
+     'if action == "sso" and', 'if action != "sso" and', CHOICES),
     ("userinfo sub check: or to and", "sso/oidc.py",
      'if not isinstance(userinfo, dict) or userinfo.get("sub")',
      'if not isinstance(userinfo, dict) and userinfo.get("sub")', TOKENS),
