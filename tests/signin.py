@@ -82,3 +82,21 @@ def turn_on_demo_app(settings, origin: str):
     app.post_logout_redirect_uris += f" {origin}/demo-app/"
     app.save()
     return app
+
+
+def rendering(template_text: str):
+    """A ``Step.render`` that renders ``template_text`` (a Django template string) with the flow,
+    its username, the first page's flow placeholder as ``placeholder``, and the render's extras:
+    pages whose placeholders come out wrong (tests of ``signin/first_page.py``)."""
+    from django.template import engines
+    from django.template.response import TemplateResponse
+
+    from signin import first_page
+
+    template = engines["django"].from_string(template_text)
+
+    def render(self, request, flow, form, **extra):
+        return TemplateResponse(request, template, {"flow": flow, "username": flow.username,
+                                                    "placeholder": first_page.FLOW_PLACEHOLDER, **extra})
+
+    return render

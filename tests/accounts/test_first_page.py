@@ -9,7 +9,7 @@ from django.test import Client
 
 from accounts.models import Application
 from signin import first_page
-from tests.signin import DEMO_PASSWORD
+from tests.signin import DEMO_PASSWORD, rendering
 
 pytestmark = pytest.mark.django_db
 
@@ -218,18 +218,9 @@ BROKEN_PAGES = {
 @pytest.mark.parametrize("broken", BROKEN_PAGES)
 def test_a_page_whose_placeholders_do_not_come_out_is_served_as_rendered_and_not_kept(demo, monkeypatch,
                                                                                        renders, broken):
-    from django.template import engines
-    from django.template.response import TemplateResponse
-
     from signin.steps.username import UsernameStep
 
-    template = engines["django"].from_string(BROKEN_PAGES[broken])
-
-    def render(self, request, flow, form, **extra):
-        return TemplateResponse(request, template, {"flow": flow, "placeholder": first_page.FLOW_PLACEHOLDER,
-                                                    **extra})
-
-    monkeypatch.setattr(UsernameStep, "render", render)
+    monkeypatch.setattr(UsernameStep, "render", rendering(BROKEN_PAGES[broken]))
     link = "/signin/?app=no-such-app"  # a notice: "This sign-in link names an application we don't know."
     for _ in range(2):
         browser = Client()

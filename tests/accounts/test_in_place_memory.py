@@ -6,14 +6,12 @@ very page a full render gives that person, and never show one person's anything 
 import re
 
 import pytest
-from django.template import engines
-from django.template.response import TemplateResponse
 from django.test import Client
 
 from signin import first_page
 from signin.steps.password import PasswordStep
 from signin.steps.stay import StaySignedInStep
-from tests.signin import DEMO_PASSWORD, flow_id, start
+from tests.signin import DEMO_PASSWORD, flow_id, rendering, start
 
 pytestmark = pytest.mark.django_db
 
@@ -152,13 +150,8 @@ def test_a_message_to_show_is_never_lost_to_a_page_from_memory(demo, renders):
 
 
 def test_a_page_that_shows_the_username_elsewhere_is_not_kept(demo, monkeypatch, renders):
-    leaky = engines["django"].from_string(
-        '{% csrf_token %}<input name="flow" value="{{ flow.flow_id }}">{{ username }} {{ flow.username }}')
-
-    def render(self, request, flow, form, **extra):
-        return TemplateResponse(request, leaky, {"flow": flow, "username": flow.username, **extra})
-
-    monkeypatch.setattr(StaySignedInStep, "render", render)
+    leaky = '{% csrf_token %}<input name="flow" value="{{ flow.flow_id }}">{{ username }} {{ flow.username }}'
+    monkeypatch.setattr(StaySignedInStep, "render", rendering(leaky))
     for username in ("alice@acme.example", "grace@acme.example"):
         page = stay_page(username).content.decode()
         assert page.count(username) == 2
@@ -176,13 +169,7 @@ BROKEN_PAGES = {
 @pytest.mark.parametrize("broken", BROKEN_PAGES)
 def test_a_page_whose_placeholders_do_not_come_out_is_served_as_rendered_and_not_kept(demo, monkeypatch,
                                                                                        renders, broken):
-    template = engines["django"].from_string(BROKEN_PAGES[broken])
-
-    def render(self, request, flow, form, **extra):
-        return TemplateResponse(request, template, {"flow": flow, "placeholder": first_page.FLOW_PLACEHOLDER,
-                                                    **extra})
-
-    monkeypatch.setattr(StaySignedInStep, "render", render)
+    monkeypatch.setattr(StaySignedInStep, "render", rendering(BROKEN_PAGES[broken]))
     for username in ("alice@acme.example", "grace@acme.example"):
         page = stay_page(username).content.decode()
         assert first_page.CSRF_PLACEHOLDER not in page
