@@ -22,11 +22,13 @@ import secrets
 import threading
 
 from django.conf import settings
+from django.contrib.messages import get_messages
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import translation
+from django.utils.html import escape
 
 from .flow import SigninFlow
 from .passkey_page import config as passkey_config
@@ -59,6 +61,14 @@ def _settings_changed(**kwargs) -> None:
     forget()
 
 
+def _keep(key: tuple, page: str) -> None:
+    """Keep ``page`` under ``key``, forgetting every page kept when ``SIZE`` of them are."""
+    with _lock:
+        if len(_pages) >= SIZE:
+            _pages.clear()
+        _pages[key] = page
+
+
 def is_plain_first_visit(request: HttpRequest) -> bool:
     return (request.method == "GET" and not settings.DEBUG
             and settings.SESSION_COOKIE_NAME not in request.COOKIES
@@ -78,10 +88,7 @@ def serve(request: HttpRequest, step: Step, flow: SigninFlow, notices: list[str]
         page = _render_with_placeholders(request, step, flow, notices)
         if page is None:
             return step.get(request, flow, notices=notices)
-        with _lock:
-            if len(_pages) >= SIZE:
-                _pages.clear()
-            _pages[key] = page
+        _keep(key, page)
     return HttpResponse(page.replace(CSRF_PLACEHOLDER, get_token(request))
                         .replace(FLOW_PLACEHOLDER, flow.flow_id))
 
@@ -114,9 +121,6 @@ def serve_in_place(request: HttpRequest, step: Step, flow: SigninFlow) -> HttpRe
     placeholders do not come out as expected, or which shows the person's own username anywhere
     but where its placeholder went (nothing of one person's may be kept for the next).
     """
-    from django.contrib.messages import get_messages
-    from django.utils.html import escape
-
     shown = step.memory_key(flow)
     if shown is None or settings.DEBUG or len(get_messages(request)):
         return step.get(request, flow)
@@ -128,18 +132,13 @@ def serve_in_place(request: HttpRequest, step: Step, flow: SigninFlow) -> HttpRe
         page = _render_in_place(request, step, flow)
         if page is None:
             return step.get(request, flow)
-        with _lock:
-            if len(_pages) >= SIZE:
-                _pages.clear()
-            _pages[key] = page
+        _keep(key, page)
     return HttpResponse(page.replace(CSRF_PLACEHOLDER, get_token(request))
                         .replace(FLOW_PLACEHOLDER, flow.flow_id)
                         .replace(USERNAME_PLACEHOLDER, escape(flow.username)))
 
 
 def _render_in_place(request: HttpRequest, step: Step, flow: SigninFlow) -> str | None:
-    from django.utils.html import escape
-
     response = step.get(request, flow, csrf_token=CSRF_PLACEHOLDER, username=USERNAME_PLACEHOLDER)
     if response.status_code != 200:
         return None
