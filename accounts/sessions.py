@@ -66,6 +66,7 @@ class SessionStore(DatabaseSessionStore):
         self._with_save: list[Callable[[], object]] = []
         self._inserts: list[Model] = []  # rows to insert with the next save
         self._updates: list[tuple[type[Model], object, dict]] = []  # (model, pk, values) likewise
+        self._deletes: list[tuple[type[Model], dict]] = []  # (model, {column's field: value}) likewise
         self._replaces: str | None = None  # the key this session had before cycle_key()
         self._cache = caches[settings.SESSION_CACHE_ALIAS] if cache_enabled() else None
 
@@ -97,6 +98,13 @@ class SessionStore(DatabaseSessionStore):
         """Set ``values`` on the row ``pk`` of ``model`` with this session's next save, as
         ``save_with_insert`` inserts."""
         self._updates.append((model, pk, values))
+        self.modified = True
+
+    def save_with_delete(self, model: type[Model], **equal) -> None:
+        """Delete the rows of ``model`` whose fields equal ``equal`` with this session's next save,
+        as ``save_with_insert`` inserts: the sign-in forgets the username's failures only if it
+        commits, and on PostgreSQL in the same statement."""
+        self._deletes.append((model, equal))
         self.modified = True
 
     # --- reading --------------------------------------------------------------------------------
@@ -165,7 +173,7 @@ class SessionStore(DatabaseSessionStore):
         using = router.db_for_write(self.model)
         replaced = self._replaces
         try:
-            if self._with_save or self._inserts or self._updates:
+            if self._with_save or self._inserts or self._updates or self._deletes:
                 if self._with_save or not self._write_in_one_statement(must_create, using):
                     with transaction.atomic(using=using):
                         self._write(must_create, using)
@@ -183,6 +191,7 @@ class SessionStore(DatabaseSessionStore):
         self._with_save.clear()
         self._inserts.clear()
         self._updates.clear()
+        self._deletes.clear()
         self._replaces = None
         self._cache_delete(replaced)
         self._cache_set(self.session_key, self._session)
@@ -211,10 +220,13 @@ class SessionStore(DatabaseSessionStore):
             raise
 
     def _write_rows(self, using: str) -> None:
-        """The rows of ``save_with_update`` and ``save_with_insert``, one statement each (inside the
-        save's transaction)."""
+        """The rows of ``save_with_update``, ``save_with_delete`` and ``save_with_insert``, one
+        statement each (inside the save's transaction)."""
         for model, pk, values in self._updates:
             model._default_manager.using(using).filter(pk=pk).update(**values)
+        for model, equal in self._deletes:
+            rows = model._default_manager.using(using).filter(**equal)
+            rows._raw_delete(using)  # one DELETE, as the statement on PostgreSQL
         for obj in self._inserts:
             obj.save(force_insert=True, using=using)
 
@@ -248,6 +260,14 @@ class SessionStore(DatabaseSessionStore):
             clauses.append(f"u{n} AS (UPDATE {quote(opts.db_table)} SET {', '.join(sets)} "  # noqa: S608
                            f"WHERE {quote(opts.pk.column)} = %s AND EXISTS (SELECT 1 FROM saved))")
             params.append(opts.pk.get_db_prep_value(pk, connection))
+        for n, (model, equal) in enumerate(self._deletes):
+            opts, conditions = model._meta, []
+            for name, value in equal.items():
+                field = opts.get_field(name)
+                conditions.append(f"{quote(field.column)} = %s")
+                params.append(field.get_db_prep_value(value, connection))
+            clauses.append(f"d{n} AS (DELETE FROM {quote(opts.db_table)} "  # noqa: S608
+                           f"WHERE {' AND '.join(conditions)} AND EXISTS (SELECT 1 FROM saved))")
         for n, obj in enumerate(self._inserts):
             opts = obj._meta
             columns, values = [], []

@@ -341,11 +341,15 @@ def signed_in(request: HttpRequest | None, user: User) -> None:
     without one the username's; never the address's. Then give the browser a new device cookie."""
     username = user.username
     device = devices.device_id(request, username)
-    if device:
-        rows = LockoutCounter.objects.filter(scope=Scope.DEVICE, key=f"{username} {device}")
+    counter = ({"scope": Scope.DEVICE, "key": f"{username} {device}"} if device
+               else {"scope": Scope.USERNAME, "key": username})
+    session = getattr(request, "session", None)
+    if hasattr(session, "save_with_delete"):
+        # Forgotten only if the signed-in session is saved: with it, in one statement on PostgreSQL.
+        session.save_with_delete(LockoutCounter, **counter)
     else:
-        rows = LockoutCounter.objects.filter(scope=Scope.USERNAME, key=username)
-    rows._raw_delete(rows.db)  # one DELETE: nothing refers to a counter, no signal listens
+        rows = LockoutCounter.objects.filter(**counter)
+        rows._raw_delete(rows.db)  # one DELETE: nothing refers to a counter, no signal listens
     if request is not None:
         devices.remember(request, username)
 
