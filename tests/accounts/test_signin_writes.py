@@ -86,3 +86,40 @@ def test_a_finished_sign_in_cannot_be_finished_again(demo):
     assert stay_signed_in(client)["Location"] == "https://meetings.mitel.example/"
     assert client.get("/signin/stay/")["Location"] == "/signin/"
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.SIGN_IN).count() == 1
+
+
+def failures_of(*keys: str) -> list[tuple[str, int]]:
+    return sorted(LockoutCounter.objects.filter(key__in=keys).values_list("scope", "failures"))
+
+
+@pytest.mark.parametrize("flow_row_gone", [False, True], ids=["one statement", "transaction"])
+def test_a_sign_in_forgets_the_usernames_failures_with_its_session(demo, settings, flow_row_gone):
+    settings.SESSION_CACHE_ENABLED = True
+    client = Client()
+    enter_username(client, "alice@acme.example", app="miteam-meetings")
+    enter_password(client, WRONG)
+    assert enter_password(client, DEMO_PASSWORD)["Location"] == "/signin/stay/"
+    assert failures_of("alice@acme.example", "127.0.0.1") == [("address", 1), ("username", 1)]
+    if flow_row_gone:  # the save cannot update the flow's row: the transaction inserts instead
+        UserSession.objects.all().delete()
+    assert stay_signed_in(client).status_code == 302
+    # The username's failures are forgotten; the address's are not (a spraying address keeps them).
+    assert failures_of("alice@acme.example", "127.0.0.1") == [("address", 1)]
+
+
+def test_a_sign_in_whose_session_is_not_saved_keeps_the_usernames_failures(demo):
+    from django.db import OperationalError, connection
+
+    client = Client(raise_request_exception=False)
+    enter_username(client, "alice@acme.example", app="miteam-meetings")
+    enter_password(client, WRONG)
+    enter_password(client, DEMO_PASSWORD)
+
+    def connection_lost(execute, sql, params, many, context):
+        if 'UPDATE "accounts_usersession"' in sql:
+            raise OperationalError("server closed the connection unexpectedly")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(connection_lost):
+        assert stay_signed_in(client).status_code == 503
+    assert failures_of("alice@acme.example") == [("username", 1)]
