@@ -1,8 +1,9 @@
 """The state of one identifier-first sign-in, kept server-side in the session."""
 
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from functools import cache, cached_property
+from functools import cached_property
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -10,6 +11,7 @@ from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.models import Application, Membership, MitelAccount, User
+from accounts.precompiled import Precompiled
 from accounts.services import applications
 from accounts.services.domains import realm_of
 from accounts.services.memberships import MITEL_METHODS
@@ -20,67 +22,21 @@ SESSION_KEY = "signin_flow"
 PASSKEY = "passkey"  # the method of a sign-in that a passkey proved alone (one of MITEL_METHODS)
 
 
-@cache
 def memberships_with_second_factors() -> QuerySet[Membership]:
-    """Everyone's memberships with their accounts, users and second factors, ordered: built once
-    per process (never evaluated itself), and filtered for one user by each request. Building the
-    three ``Exists`` annotations took more CPU than the query's round trip (issue 17)."""
+    """Everyone's memberships with their accounts, users and second factors, ordered."""
     return (with_second_factors(Membership.objects.all(), "user_id")
             .select_related("account", "user")
             .order_by("account__name"))
 
 
-_NOBODY = -7_262_026  # an id no user has: where the user's id goes in the compiled query
+_NOBODY = -7_262_026  # an id no user has: the placeholder of the compiled query
 
-
-@dataclass(frozen=True)
-class _Compiled:
-    """The memberships query of one database, compiled once: its SQL, its parameters (the user's
-    id at ``user_index``), and what the compiler worked out to make instances of the rows."""
-
-    sql: str
-    params: tuple
-    user_index: int
-    select: list
-    klass_info: dict
-    annotation_col_map: dict
-    col_count: int
-    has_extra_select: bool
-
-
-_compiled: dict[str, _Compiled] = {}
-
-
-def _compile(using: str) -> _Compiled:
-    compiler = memberships_with_second_factors().filter(user_id=_NOBODY).query.get_compiler(using)
-    sql, params = compiler.as_sql()
-    [user_index] = [n for n, value in enumerate(params) if value == _NOBODY]
-    return _Compiled(sql, tuple(params), user_index, compiler.select, compiler.klass_info,
-                     compiler.annotation_col_map, compiler.col_count, compiler.has_extra_select)
-
-
-def memberships_of(user_id: int) -> list[Membership]:
-    """``memberships_with_second_factors()`` for one user, the SQL compiled once per database and
-    process (compiling the joins and the ``Exists`` subqueries cost a millisecond a request): the
-    Django query is the same, only its compiler is handed the SQL it made before."""
-    rows = memberships_with_second_factors().filter(user_id=user_id)
-    query = rows.query
-    compiled = _compiled.get(rows.db)
-    if compiled is None:
-        compiled = _compiled.setdefault(rows.db, _compile(rows.db))
-    params = list(compiled.params)
-    params[compiled.user_index] = user_id
-
-    def get_compiler(using=None, connection=None, elide_empty=True):
-        compiler = type(query).get_compiler(query, using, connection, elide_empty)
-        compiler.select, compiler.klass_info = compiled.select, compiled.klass_info
-        compiler.annotation_col_map, compiler.col_count = compiled.annotation_col_map, compiled.col_count
-        compiler.has_extra_select = compiled.has_extra_select
-        compiler.as_sql = lambda *args, **kwargs: (compiled.sql, params)
-        return compiler
-
-    query.get_compiler = get_compiler
-    return list(rows)
+# Building the three ``Exists`` annotations and compiling the joins took more CPU than the query's
+# round trip: built and compiled once (accounts.precompiled), filtered for one user each time.
+memberships_of: Callable[[int], list[Membership]] = Precompiled(
+    lambda user_id: memberships_with_second_factors().filter(user_id=user_id), _NOBODY)
+_user_id_of = Precompiled(lambda username: User.objects.filter(username=username).only("pk")[:1],
+                          "placeholder@precompiled.invalid")  # canonical, as the field keeps it
 
 
 @dataclass
@@ -339,8 +295,8 @@ class SigninFlow:
         """Start over for a (new) username. Unknown usernames walk on with ``user_id`` unset."""
         self._forget_proof()
         self.state.username = canonical_username(typed)
-        user = User.objects.filter(username=self.state.username).only("pk").first()
-        self.state.user_id = user.pk if user else None
+        found = _user_id_of(self.state.username)
+        self.state.user_id = found[0].pk if found else None
         # Home-realm discovery: asked for every username, so that known and unknown ones make the
         # same queries; under a verified domain, both see that account's screens (SECURITY.md 46).
         realm = realm_of(self.state.username)
