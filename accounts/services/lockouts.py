@@ -139,8 +139,7 @@ class Attempt:
         locking = [(pk, started_lock) for pk, started_lock in self.counted if started_lock is not None]
         with transaction.atomic() if locking else nullcontext():
             if plain:
-                LockoutCounter.objects.filter(pk__in=plain, failures__gt=0).update(
-                    failures=F("failures") - 1)
+                _give_back(plain)
             for pk, started_lock in locking:
                 LockoutCounter.objects.filter(
                     pk=pk, failures__gt=0, locked_until=started_lock, lockouts__gt=0,
@@ -221,6 +220,22 @@ def _count(rows: list[LockoutCounter], attempt: Attempt, address: str | None,
 # failures, a lock's give-back lockouts and locked_until; a lift deletes the row): a counter whose
 # values here are those read has not been written since.
 VERSION_FIELDS = ["failures", "window_started_at", "last_failure_at", "locked_until", "lockouts"]
+
+
+def _give_back(ids: list[int]) -> None:
+    """One failure fewer on each counter of ``ids`` that has one: the statement
+    ``filter(pk__in=ids, failures__gt=0).update(failures=F("failures") - 1)`` makes, written here
+    (building it through the ORM cost a correct password more CPU than running it)."""
+    connection = connections[router.db_for_write(LockoutCounter)]
+    opts = LockoutCounter._meta
+    quote = connection.ops.quote_name
+    failures = quote(opts.get_field("failures").column)
+    placeholders = ", ".join(["%s"] * len(ids))
+    # Names from the model, every value a parameter.
+    sql = (f"UPDATE {quote(opts.db_table)} SET {failures} = {failures} - 1 "  # noqa: S608
+           f"WHERE {failures} > 0 AND {quote(opts.pk.column)} IN ({placeholders})")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ids)
 
 
 def _version(row: LockoutCounter) -> tuple:
