@@ -17,7 +17,6 @@ transaction with the save elsewhere: either way they commit with the session, or
 
 import logging
 from collections.abc import Callable
-from contextlib import nullcontext
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
@@ -231,13 +230,12 @@ class SessionStore(DatabaseSessionStore):
                 raise UpdateError  # the row is gone (the session was ended meanwhile)
             must_create = True  # the old row was never saved, or is gone: insert the new one
         try:
-            # In a transaction, a savepoint keeps a clashing key from breaking it (``create`` then
-            # draws another key); in autocommit, as requests run, the INSERT is alone.
-            with transaction.atomic(using=using) if connection.in_atomic_block else nullcontext():
-                with connection.cursor() as cursor:
-                    # Names from the model, every value a parameter.
-                    cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
-                                   f"VALUES ({', '.join(['%s'] * len(values))})", values)
+            # Requests run in autocommit: a key that clashed (``create`` then draws another one)
+            # leaves no transaction broken.
+            with connection.cursor() as cursor:
+                # Names from the model, every value a parameter.
+                cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
+                               f"VALUES ({', '.join(['%s'] * len(values))})", values)
         except IntegrityError:
             raise CreateError from None
 

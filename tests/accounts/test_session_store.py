@@ -24,6 +24,7 @@ def test_a_new_session_is_one_row_holding_its_data():
     assert SessionStore(session.session_key).load() == {"flow": "a"}
 
 
+@pytest.mark.django_db(transaction=True)  # in autocommit, as a request saves its session
 def test_a_key_that_clashes_is_refused_and_create_draws_another(monkeypatch):
     first = saved({"flow": "a"})
     keys = iter([first.session_key, "x" * 32])
