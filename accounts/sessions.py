@@ -33,7 +33,6 @@ from django.db import (
     transaction,
 )
 from django.db.models import Model
-from django.db.models.sql import UpdateQuery
 from django.dispatch import Signal
 from django.utils.crypto import get_random_string
 
@@ -205,23 +204,14 @@ class SessionStore(DatabaseSessionStore):
 
         The statements ``Model.save`` and ``QuerySet.update`` make, written here: building them
         through the ORM cost a step of the sign-in more CPU than running them (issue 17)."""
-        data = self._get_session(no_load=must_create)
-        obj = self.create_model_instance(data)
         connection = connections[using]
-        quote = connection.ops.quote_name
-        opts = self.model._meta
-        columns = [quote(field.column) for field in opts.concrete_fields]
-        values = [field.get_db_prep_save(getattr(obj, field.attname), connection)
-                  for field in opts.concrete_fields]
-        table, key_column = quote(opts.db_table), quote(opts.pk.column)
+        columns, values = self._row(self._get_session(no_load=must_create), connection)
+        table = connection.ops.quote_name(self.model._meta.db_table)
         if not must_create:
-            sets = ", ".join(f"{column} = %s" for column in columns)
             key = self._replaces if self._replaces is not None else self.session_key
             try:
                 with connection.cursor() as cursor:
-                    # Names from the model, every value a parameter.
-                    cursor.execute(f"UPDATE {table} SET {sets} WHERE {key_column} = %s",  # noqa: S608
-                                   [*values, key])
+                    cursor.execute(self._update_sql(columns, connection), [*values, key])
                     if cursor.rowcount:
                         return
             except DatabaseError as error:
@@ -238,6 +228,22 @@ class SessionStore(DatabaseSessionStore):
                                f"VALUES ({', '.join(['%s'] * len(values))})", values)
         except IntegrityError:
             raise CreateError from None
+
+    def _row(self, data: dict, connection) -> tuple[list[str], list]:
+        """The session's row for ``data``: its quoted columns, and their values as the database
+        takes them."""
+        obj = self.create_model_instance(data)
+        fields = self.model._meta.concrete_fields
+        return ([connection.ops.quote_name(field.column) for field in fields],
+                [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields])
+
+    def _update_sql(self, columns: list[str], connection) -> str:
+        """``UPDATE`` of every column of the row under a key (the last parameter)."""
+        quote = connection.ops.quote_name
+        sets = ", ".join(f"{column} = %s" for column in columns)
+        # Names from the model, every value a parameter.
+        return (f"UPDATE {quote(self.model._meta.db_table)} SET {sets} "  # noqa: S608
+                f"WHERE {quote(self.model._meta.pk.column)} = %s")
 
     def _write_rows(self, using: str) -> None:
         """The rows of ``save_with_update``, ``save_with_delete`` and ``save_with_insert``, one
@@ -261,14 +267,10 @@ class SessionStore(DatabaseSessionStore):
         if connection.vendor != "postgresql" or must_create:
             return False
         quote = connection.ops.quote_name
-        data = self._get_session()
-        session = self.create_model_instance(data)
+        columns, values = self._row(self._get_session(), connection)
         key = self._replaces if self._replaces is not None else self.session_key
-        fields = {f.attname: getattr(session, f.attname) for f in self.model._meta.concrete_fields}
-        query = self.model.objects.using(using).filter(session_key=key).query.chain(UpdateQuery)
-        query.add_update_values(fields)
-        session_sql, session_params = query.get_compiler(using).as_sql()
-        clauses, params = [f"saved AS ({session_sql} RETURNING 1)"], list(session_params)
+        clauses = [f"saved AS ({self._update_sql(columns, connection)} RETURNING 1)"]
+        params = [*values, key]
         for n, (model, pk, values) in enumerate(self._updates):
             opts = model._meta
             sets = []
