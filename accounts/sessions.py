@@ -259,8 +259,9 @@ class SessionStore(DatabaseSessionStore):
     def _write_in_one_statement(self, must_create: bool, using: str) -> bool:
         """On PostgreSQL, an existing session's row updated together with the rows to write with it,
         in one statement (so atomic without a transaction): ``WITH saved AS (UPDATE session ...
-        RETURNING 1), u0 AS (UPDATE ... AND EXISTS (SELECT 1 FROM saved)), i0 AS (INSERT ... SELECT
-        ... FROM saved) SELECT COUNT(*) FROM saved``. False, having written nothing, when it cannot
+        RETURNING 1), u0 AS (UPDATE ... AND EXISTS (SELECT 1 FROM saved)), d0 AS (DELETE ... AND
+        EXISTS (SELECT 1 FROM saved)), i0 AS (INSERT ... SELECT ... FROM saved) SELECT COUNT(*) FROM
+        saved``. False, having written nothing, when it cannot
         (another database, a new session, or no row under the session's key: the transaction then
         does what ``_write`` does)."""
         connection = connections[using]
