@@ -34,6 +34,17 @@ def test_a_look_up_gives_what_its_queryset_gives_for_every_value(demo):
     assert by_name(names[0]) and not by_name("No such account")
 
 
+def test_a_look_up_is_compiled_once_per_database(demo, monkeypatch):
+    by_name = Precompiled(lambda name: MitelAccount.objects.filter(name=name), "\x1f")
+    by_name("Acme Dental")
+
+    def compiled_again(using):
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(by_name, "_compile", compiled_again)
+    assert [a.name for a in by_name("Acme Dental")] == ["Acme Dental"]
+
+
 def test_the_verified_domain_of_a_username_with_its_account(demo):
     account = MitelAccount.objects.order_by("pk").first()
     other = MitelAccount.objects.order_by("pk").last()
