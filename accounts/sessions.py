@@ -272,23 +272,16 @@ class SessionStore(DatabaseSessionStore):
         key = self._replaces if self._replaces is not None else self.session_key
         clauses = [f"saved AS ({self._update_sql(columns, connection)} RETURNING 1)"]
         params = [*values, key]
-        for n, (model, pk, values) in enumerate(self._updates):
+        for n, (model, pk, update) in enumerate(self._updates):
             opts = model._meta
-            sets = []
-            for name, value in values.items():
-                field = opts.get_field(name)
-                sets.append(f"{quote(field.column)} = %s")
-                params.append(field.get_db_prep_save(value, connection))
+            sets = _column_equals(opts, update, connection, params, saving=True)
             # Names from the model, every value a parameter.
             clauses.append(f"u{n} AS (UPDATE {quote(opts.db_table)} SET {', '.join(sets)} "  # noqa: S608
                            f"WHERE {quote(opts.pk.column)} = %s AND EXISTS (SELECT 1 FROM saved))")
             params.append(opts.pk.get_db_prep_value(pk, connection))
         for n, (model, equal) in enumerate(self._deletes):
-            opts, conditions = model._meta, []
-            for name, value in equal.items():
-                field = opts.get_field(name)
-                conditions.append(f"{quote(field.column)} = %s")
-                params.append(field.get_db_prep_value(value, connection))
+            opts = model._meta
+            conditions = _column_equals(opts, equal, connection, params, saving=False)
             clauses.append(f"d{n} AS (DELETE FROM {quote(opts.db_table)} "  # noqa: S608
                            f"WHERE {' AND '.join(conditions)} AND EXISTS (SELECT 1 FROM saved))")
         for n, obj in enumerate(self._inserts):
@@ -347,6 +340,18 @@ class SessionStore(DatabaseSessionStore):
             session.user_id = None
         session_life.describe(session, data)  # /me/'s columns; a short life for "No" (SECURITY.md 51)
         return session
+
+
+def _column_equals(opts, values: dict, connection, params: list, *, saving: bool) -> list[str]:
+    """``"column" = %s`` for each field named in ``values``, its value appended to ``params`` as
+    the database takes it (as saved, or as compared)."""
+    parts = []
+    for name, value in values.items():
+        field = opts.get_field(name)
+        parts.append(f"{connection.ops.quote_name(field.column)} = %s")
+        params.append(field.get_db_prep_save(value, connection) if saving
+                      else field.get_db_prep_value(value, connection))
+    return parts
 
 
 def end_sessions(user, *, keep: str | None = None, only: str | None = None) -> int:
