@@ -35,7 +35,8 @@ class _Compiled:
 
 
 class Precompiled:
-    """``build(placeholder)``, built once; ``look_up(value)`` is ``list(build(value))``."""
+    """``build(placeholder)``, built once; calling the instance with ``value`` gives
+    ``list(build(value))``."""
 
     def __init__(self, build: Callable[[Any], QuerySet], placeholder: Any) -> None:
         self._build, self._placeholder = build, placeholder

@@ -261,9 +261,8 @@ class SessionStore(DatabaseSessionStore):
         in one statement (so atomic without a transaction): ``WITH saved AS (UPDATE session ...
         RETURNING 1), u0 AS (UPDATE ... AND EXISTS (SELECT 1 FROM saved)), d0 AS (DELETE ... AND
         EXISTS (SELECT 1 FROM saved)), i0 AS (INSERT ... SELECT ... FROM saved) SELECT COUNT(*) FROM
-        saved``. False, having written nothing, when it cannot
-        (another database, a new session, or no row under the session's key: the transaction then
-        does what ``_write`` does)."""
+        saved``. False, having written nothing, when it cannot (another database, a new session, or
+        no row under the session's key: the transaction then does what ``_write`` does)."""
         connection = connections[using]
         if connection.vendor != "postgresql" or must_create:
             return False
