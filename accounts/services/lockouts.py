@@ -14,7 +14,8 @@ Who counts what (SECURITY.md 5 to 11, 39 to 41):
 - An attempt is counted as a failure *before* the password is hashed, in one atomic step (a
   compare-and-set of the counters read; when another attempt got in between, again under a row
   lock: PostgreSQL ``SELECT ... FOR UPDATE``, SQLite's ``BEGIN IMMEDIATE``), and given back when
-  the password was right, so no parallel burst checks more passwords than the limit.
+  the password was right (on PostgreSQL in the statement that saves the request's session), so no
+  parallel burst checks more passwords than the limit.
 - A completed sign-in forgets the failures of what it was counted against: the device cookie's,
   or (without one) the username's. Never an address's: a spraying address cannot wipe its count by
   signing in to an account of its own or by waiting for one of its targets to sign in.
@@ -138,7 +139,7 @@ class Attempt:
         plain = [pk for pk, started_lock in self.counted if started_lock is None]
         locking = [(pk, started_lock) for pk, started_lock in self.counted if started_lock is not None]
         with transaction.atomic() if locking else nullcontext():
-            if plain:
+            if plain and not _given_back_with_session(self.request, plain):
                 _give_back(plain)
             for pk, started_lock in locking:
                 LockoutCounter.objects.filter(
@@ -236,6 +237,16 @@ def _give_back(ids: list[int]) -> None:
            f"WHERE {failures} > 0 AND {quote(opts.pk.column)} IN ({placeholders})")
     with connection.cursor() as cursor:
         cursor.execute(sql, ids)
+
+
+def _given_back_with_session(request: HttpRequest | None, ids: list[int]) -> bool:
+    """Give back on ``ids`` in the statement that saves the request's session, where that costs
+    nothing (``SessionStore.save_with_decrement``): a correct password's request saves its session
+    (the sign-in moves on), one statement fewer. If the session is not saved after all (a server
+    error), the attempt stays counted, as an attempt left unsettled does."""
+    session = getattr(request, "session", None)
+    return hasattr(session, "save_with_decrement") and session.save_with_decrement(
+        LockoutCounter, "failures", ids)
 
 
 def _version(row: LockoutCounter) -> tuple:

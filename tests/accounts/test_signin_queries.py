@@ -27,12 +27,13 @@ WRONG = "Wrong-password-2026!"
 # realm (verified domain), the user's accounts (with the user and their second factors), the new
 # session. A page of the flow: the user's accounts. The password: the accounts, the lockout's count
 # (one statement makes and reads the counters, one compare-and-set writes the count: no
-# transaction), the count given back, the session under its new key. Yes: the accounts, and the
-# signed-in session saved with its "Signed in" event, last_login and the username's failures
+# transaction), the session under its new key with the count given back (on PostgreSQL one
+# statement; elsewhere the count is given back by a statement of its own). Yes: the accounts, and
+# the signed-in session saved with its "Signed in" event, last_login and the username's failures
 # forgotten: on PostgreSQL one statement (accounts.sessions), elsewhere a transaction of four.
 ON_POSTGRES = connection.vendor == "postgresql"
-SIGN_IN = {"page": 0, "username": 4, "password_page": 1, "password": 5, "stay_page": 1,
-           "stay": 2 if ON_POSTGRES else 7}
+SIGN_IN = {"page": 0, "username": 4, "password_page": 1, "password": 4 if ON_POSTGRES else 5,
+           "stay_page": 1, "stay": 2 if ON_POSTGRES else 7}
 # The failures: a wrong password (the accounts, the count's two statements, the "failed" event), an
 # unknown username (the same queries: SECURITY.md 4), a locked-out username (the accounts, the
 # counters read, which show the lock, and the "locked out" event; nothing counted, nothing hashed).

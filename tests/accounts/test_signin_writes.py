@@ -3,6 +3,7 @@ counted again under the row locks, never lost (SECURITY.md 8, 41); a sign-in's "
 and last_login are written with its session, once (SECURITY.md 38)."""
 
 import pytest
+from django.db import connection
 from django.db.models import F
 from django.test import Client
 from django.utils import timezone
@@ -14,6 +15,7 @@ from tests.signin import DEMO_PASSWORD, enter_password, enter_username, stay_sig
 pytestmark = pytest.mark.django_db
 
 WRONG = "Wrong-password-2026!"
+ON_POSTGRES = connection.vendor == "postgresql"
 
 
 def test_an_attempt_counted_between_the_read_and_the_write_is_not_lost(demo, monkeypatch):
@@ -108,7 +110,7 @@ def test_a_sign_in_forgets_the_usernames_failures_with_its_session(demo, setting
 
 
 def test_a_sign_in_whose_session_is_not_saved_keeps_the_usernames_failures(demo):
-    from django.db import OperationalError, connection
+    from django.db import OperationalError
 
     client = Client(raise_request_exception=False)
     enter_username(client, "alice@acme.example", app="miteam-meetings")
@@ -122,4 +124,34 @@ def test_a_sign_in_whose_session_is_not_saved_keeps_the_usernames_failures(demo)
 
     with connection.execute_wrapper(connection_lost):
         assert stay_signed_in(client).status_code == 503
+    assert failures_of("alice@acme.example") == [("username", 1)]
+
+
+def test_a_right_password_gives_its_attempt_back(demo, settings):
+    """Counted before the hash, given back after it: on PostgreSQL in the statement that saves the
+    flow's session, elsewhere at once. Either way only the wrong password stays counted."""
+    settings.SESSION_CACHE_ENABLED = True
+    client = Client()
+    enter_username(client, "alice@acme.example", app="miteam-meetings")
+    enter_password(client, WRONG)
+    enter_password(client, WRONG)
+    assert enter_password(client, DEMO_PASSWORD)["Location"] == "/signin/stay/"
+    assert failures_of("alice@acme.example", "127.0.0.1") == [("address", 2), ("username", 2)]
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="elsewhere the attempt is given back at once")
+def test_a_right_password_whose_session_is_not_saved_stays_counted(demo):
+    from django.db import OperationalError
+
+    client = Client(raise_request_exception=False)
+    enter_username(client, "alice@acme.example", app="miteam-meetings")
+
+    def connection_lost(execute, sql, params, many, context):
+        if 'UPDATE "accounts_usersession"' in sql:
+            raise OperationalError("server closed the connection unexpectedly")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(connection_lost):
+        assert enter_password(client, DEMO_PASSWORD).status_code == 503
+    # Nothing given back, as for an attempt left unsettled: one failure, not a lost count.
     assert failures_of("alice@acme.example") == [("username", 1)]
