@@ -16,10 +16,19 @@ shows that is not a placeholder: the language, the whole link (path and query), 
 name and the notices about the link.
 ``tests/accounts/test_first_page.py`` compares pages served from memory with pages rendered in
 full. At most ``SIZE`` pages a process; links longer than ``LONGEST`` are not kept.
+
+Two more pages of the sign-in are kept the same way, in the same memory: the next step's page
+rendered in reply to a POST (``serve_in_place``), and the lockout page a locked-out attempt gets
+(``serve_lockout``), which is all a bot trying a locked username ever sees. The lockout page is
+kept per language, page URL, application and kind of lock; each attempt fills in its CSRF token
+and the sentence saying when its lock ends, the one part rendered each time (it is in the viewer's
+time zone, and the end is each lock's own). ``tests/accounts/test_lockout_page_memory.py``
+compares it with the page rendered in full.
 """
 
 import secrets
 import threading
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.messages import get_messages
@@ -27,6 +36,8 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
+from django.template.loader import get_template
+from django.template.response import TemplateResponse
 from django.utils import translation
 from django.utils.html import escape
 
@@ -46,6 +57,8 @@ SHARED_PARAMETERS = frozenset({"app", "account", "ui_locales"})
 CSRF_PLACEHOLDER = "csrf" + secrets.token_hex(24)
 FLOW_PLACEHOLDER = "flow" + secrets.token_hex(24)
 USERNAME_PLACEHOLDER = "user" + secrets.token_hex(24)
+LOCK_ENDS_PLACEHOLDER = "ends" + secrets.token_hex(24)
+LOCK_ENDS_TEMPLATE = "signin/_lock_ends.html"
 
 _pages: dict[tuple, str] = {}
 _lock = threading.Lock()
@@ -147,3 +160,50 @@ def _render_in_place(request: HttpRequest, step: Step, flow: SigninFlow) -> str 
             or (flow.username and escape(flow.username) in page)):
         return None
     return page.replace(flow.flow_id, FLOW_PLACEHOLDER)
+
+
+# --- The lockout page of a sign-in ------------------------------------------------------------------
+
+
+def serve_lockout(request: HttpRequest, flow: SigninFlow, context: dict,
+                  render: Callable[[HttpRequest, dict], TemplateResponse], *, status: int) -> HttpResponse:
+    """The lockout page a sign-in step shows (``signin.lockout.lockout_response``), from memory
+    but for when the lock ends.
+
+    A refused attempt of a locked-out username cost ten times the CPU of the sign-in page, and
+    two fifths of it was rendering this page (issue 17); bots that keep trying a locked username
+    ask for nothing else. The page differs between attempts in the CSRF token and in the sentence
+    saying when the lock ends (``signin/_lock_ends.html``, in the viewer's language and time zone):
+    the token is filled in, the sentence rendered alone. Everything else it shows is in the key:
+    the language, the page's URL, the application, which locks apply. It shows no username: a page
+    in which the person's own username turns up is rendered each time, as is a page with a
+    message to show, or whose placeholders do not come out as expected.
+    """
+    page_url = getattr(request, "page_url", None) or request.get_full_path()
+    if settings.DEBUG or len(get_messages(request)) or len(page_url) > LONGEST:
+        return render(request, context)
+    key = ("lockout", translation.get_language(), page_url, page_url != request.get_full_path(),
+           flow.display_name, flow.app_slug, context["username_locked"], context["device_locked"],
+           context["address_locked"], bool(context["locks"]))
+    page = _pages.get(key)
+    if page is None:
+        page = _render_lockout(request, flow, context, render, status)
+        if page is None:
+            return render(request, context)
+        _keep(key, page)
+    ends = get_template(LOCK_ENDS_TEMPLATE).render(context)
+    return HttpResponse(page.replace(CSRF_PLACEHOLDER, get_token(request))
+                        .replace(LOCK_ENDS_PLACEHOLDER, ends), status=status)
+
+
+def _render_lockout(request: HttpRequest, flow: SigninFlow, context: dict,
+                    render: Callable[[HttpRequest, dict], TemplateResponse], status: int) -> str | None:
+    response = render(request, context | {"csrf_token": CSRF_PLACEHOLDER,
+                                          "lock_ends_placeholder": LOCK_ENDS_PLACEHOLDER})
+    if response.status_code != status:
+        return None
+    page = response.render().content.decode()
+    if (CSRF_PLACEHOLDER not in page or page.count(LOCK_ENDS_PLACEHOLDER) != 1
+            or flow.flow_id in page or (flow.username and escape(flow.username) in page)):
+        return None
+    return page

@@ -6,6 +6,8 @@ from django.template.response import TemplateResponse
 from accounts.models import LockoutCounter
 from accounts.services import lockouts
 
+from . import first_page
+
 HTTP_STATUS = 429
 
 
@@ -20,7 +22,8 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
 
     The locks are those the request's attempt met (``accounts.backends``); without them, those
     that apply now to ``credentials["username"]`` from this browser. A sign-in step passes its
-    ``flow``, so the page still says which application the user is signing in to.
+    ``flow``, so the page still says which application the user is signing in to; its page comes
+    from memory but for when the lock ends (``first_page.serve_lockout``).
     """
     if original_response is not None and getattr(original_response, "is_lockout_page", False):
         return original_response  # the sign-in step rendered it already
@@ -37,6 +40,14 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
         "device_locked": LockoutCounter.Scope.DEVICE in scopes,
         "address_locked": LockoutCounter.Scope.ADDRESS in scopes,
     }
-    response = TemplateResponse(request, "signin/locked_out.html", context, status=HTTP_STATUS)
+    if flow is not None:
+        response = first_page.serve_lockout(request, flow, context, render, status=HTTP_STATUS)
+    else:
+        response = render(request, context)
     response.is_lockout_page = True
     return response
+
+
+def render(request: HttpRequest, context: dict) -> TemplateResponse:
+    """The lockout page through the template engine."""
+    return TemplateResponse(request, "signin/locked_out.html", context, status=HTTP_STATUS)
