@@ -38,6 +38,7 @@ from django.db.models import F, Model
 from django.dispatch import Signal
 
 from . import session_life
+from .rows import insert, insert_values
 
 logger = logging.getLogger(__name__)
 
@@ -290,7 +291,7 @@ class SessionStore(DatabaseSessionStore):
             rows = model._default_manager.using(using).filter(**equal)
             rows._raw_delete(using)  # one DELETE, as the statement on PostgreSQL
         for obj in self._inserts:
-            obj.save(force_insert=True, using=using)
+            insert(obj, using)
 
     def _write_in_one_statement(self, must_create: bool, using: str) -> bool:
         """On PostgreSQL, an existing session's row updated together with the rows to write with it,
@@ -332,16 +333,14 @@ class SessionStore(DatabaseSessionStore):
         for n, obj in enumerate(self._inserts):
             opts = obj._meta
             columns, values = [], []
-            for field in opts.local_concrete_fields:
-                if (field is opts.auto_field and obj.pk is None) or getattr(field, "generated", False):
-                    continue
+            for field, value in insert_values(obj, connection):
                 # Typed, as INSERT ... VALUES would type them; text for character columns, so
                 # that a value too long fails as it would there instead of being cut.
                 db_type = field.db_type(connection)
                 db_type = "text" if db_type.startswith("varchar") else db_type
                 columns.append(quote(field.column))
                 values.append(f"CAST(%s AS {db_type})")
-                params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
+                params.append(value)
             clauses.append(f"i{n} AS (INSERT INTO {quote(opts.db_table)} ({', '.join(columns)}) "  # noqa: S608
                            f"SELECT {', '.join(values)} FROM saved)")
         # Names from the models, every value a parameter.
