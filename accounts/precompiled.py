@@ -6,15 +6,17 @@ the verified domain of a username took 0.75 ms to build and 0.1 ms to run. A ``P
 look-up builds its queryset once, with a placeholder where the value goes, has each database's
 compiler turn it into SQL once, and then hands that compiler's SQL, with the request's value in the
 placeholder's place, to every later run of the same queryset. Everything after the SQL is the
-ORM's own: the same rows, instances, related objects and converters as the queryset gives.
+ORM's own: the same rows, instances, related objects and converters as the queryset gives (the
+converters worked out once per connection too).
 
 The value goes to the database as given (no field's ``get_prep_value`` runs on it): callers pass
 values in the form the column holds (a canonical username, a lower-case domain, an id).
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from django.db.models import QuerySet
 
@@ -32,6 +34,9 @@ class _Compiled:
     annotation_col_map: dict | None
     col_count: int
     has_extra_select: bool
+    # The row converters the compiler works out for the select, per connection (they come from
+    # the connection's operations): worked out each time, they cost as much as the query.
+    converters: WeakKeyDictionary = field(default_factory=WeakKeyDictionary)
 
 
 class Precompiled:
@@ -60,7 +65,15 @@ class Precompiled:
             compiler.annotation_col_map, compiler.col_count = compiled.annotation_col_map, compiled.col_count
             compiler.has_extra_select = compiled.has_extra_select
             compiler.as_sql = lambda *args, **kwargs: (compiled.sql, params)
+            compiler.get_converters = lambda expressions: converters_of(compiler, expressions)
             return compiler
+
+        def converters_of(compiler, expressions) -> dict:
+            known = compiled.converters.get(compiler.connection)
+            if known is None or known[0] != len(expressions):
+                known = (len(expressions), type(compiler).get_converters(compiler, expressions))
+                compiled.converters[compiler.connection] = known
+            return known[1]
 
         query.get_compiler = get_compiler
         return list(rows)

@@ -45,6 +45,29 @@ def test_a_look_up_is_compiled_once_per_database(demo, monkeypatch):
     assert [a.name for a in by_name("Acme Dental")] == ["Acme Dental"]
 
 
+def test_a_look_ups_converters_are_worked_out_once_per_connection(demo, monkeypatch):
+    """The converters turn the row's values into Python (datetimes, JSON, booleans); asked for
+    once, as the SQL, they still turn every later row."""
+    from django.db.models.sql.compiler import SQLCompiler
+
+    by_name = Precompiled(lambda name: MitelAccount.objects.filter(name=name), "\x1f")
+    calls = []
+    real = SQLCompiler.get_converters
+
+    def counted(compiler, expressions):
+        calls.append(compiler.connection)
+        return real(compiler, expressions)
+
+    monkeypatch.setattr(SQLCompiler, "get_converters", counted)
+    expected = MitelAccount.objects.get(name="Acme Dental")
+    calls.clear()
+    for _ in range(3):
+        [found] = by_name("Acme Dental")
+        assert [getattr(found, f.attname) for f in MitelAccount._meta.concrete_fields] == [
+            getattr(expected, f.attname) for f in MitelAccount._meta.concrete_fields]
+    assert len(calls) == 1
+
+
 def test_the_verified_domain_of_a_username_with_its_account(demo):
     account = MitelAccount.objects.order_by("pk").first()
     other = MitelAccount.objects.order_by("pk").last()
