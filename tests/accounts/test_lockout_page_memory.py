@@ -20,7 +20,7 @@ from accounts import conf
 from accounts.models import LockoutCounter
 from accounts.services.lockouts import lock_username
 from signin import first_page, lockout
-from tests.signin import enter_password, enter_username, fail_password, sign_in
+from tests.signin import enter_password, enter_username, fail_password, flow_id, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -160,18 +160,63 @@ def test_every_attempt_gets_a_token_of_its_own(demo):
     assert len({TOKEN.search(page).group(0) for page in pages}) == 3
 
 
+def rendered_each_time(page: str) -> None:
+    """A page rendered in full is the whole page for this attempt: its token, its lock and end."""
+    assert "Your sign-in is locked" in page and TOKEN.search(page)
+    assert 'id="lock-username"' in page and ENDS.search(page)
+
+
 def test_a_username_that_turns_up_in_the_page_is_rendered_each_time(demo, renders):
     lock_username("mitel")  # found in the page anyway: the logo's file name
     for _ in range(2):
-        assert "Your sign-in is locked" in refused(browser(), "mitel", None).content.decode()
+        rendered_each_time(refused(browser(), "mitel", None).content.decode())
     assert len(renders) == 2 and not kept_lockout_pages()
+
+
+def test_a_render_without_its_placeholders_is_not_kept(demo, monkeypatch, renders):
+    """A template that no longer shows the sentence where its placeholder goes (or no token) must
+    not be kept: every attempt would get a page without its own end of lock."""
+    real = lockout.render
+
+    def without(placeholder):
+        def render(request, context):
+            response = real(request, context)
+            if context.get(placeholder) or placeholder == "csrf_token":
+                response.render()
+                value = first_page.LOCK_ENDS_PLACEHOLDER if placeholder != "csrf_token" else (
+                    first_page.CSRF_PLACEHOLDER)
+                response.content = response.content.replace(value.encode(), b"")
+            return response
+        return render
+
+    lock_username("alice@acme.example")
+    for placeholder in ("lock_ends_placeholder", "csrf_token"):
+        monkeypatch.setattr(lockout, "render", without(placeholder))
+        first_page.forget()
+        refused(browser(), "alice@acme.example", None)
+        assert not kept_lockout_pages(), placeholder
+
+
+@pytest.mark.parametrize("extra, kept", [(0, True), (1, False)], ids=["longest kept", "longer not"])
+def test_links_longer_than_the_longest_are_not_kept(demo, renders, extra, kept):
+    lock_username("alice@acme.example")
+    client = browser()
+    enter_username(client, "alice@acme.example")
+    path = "/signin/authenticate/?pad="
+    path += "x" * (first_page.LONGEST + extra - len(path))
+    for _ in range(2):
+        page = client.post(path, {"flow": flow_id(client), "password": "not the password at all"})
+        assert page.status_code == 429
+        rendered_each_time(page.content.decode())
+    assert len(renders) == (1 if kept else 0)
+    assert bool(kept_lockout_pages()) is kept
 
 
 def test_with_debug_on_the_page_is_rendered_each_time(demo, settings, renders):
     settings.DEBUG = True
     lock_username("alice@acme.example")
     for _ in range(2):
-        refused(browser(), "alice@acme.example", None)
+        rendered_each_time(refused(browser(), "alice@acme.example", None).content.decode())
     assert renders == [] and not kept_lockout_pages()
 
 
